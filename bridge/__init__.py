@@ -1,0 +1,1 @@
+"""The host-side service: ingest, numpy windows, rules, durable outbox, UNS mirror, ERP publisher."""

@@ -1,0 +1,1 @@
+"""The edge gateway: OPC UA and Modbus TCP sources feeding a Sparkplug EdgeNode."""

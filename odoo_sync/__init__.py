@@ -1,0 +1,1 @@
+"""Everything Odoo: transports, the idempotent writer, the reader of orders and holds."""

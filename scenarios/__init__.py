@@ -1,0 +1,1 @@
+"""The simulated world for tests and the demo: plants, simulated PLCs, the Odoo sandbox."""
