@@ -11,6 +11,7 @@ from collections.abc import Sequence
 # Each module exposes register(subparsers) and sets `func` on the parsers it adds. Modules are listed
 # here rather than discovered so that the command tree is explicit and import errors surface in tests.
 COMMAND_MODULES: tuple[str, ...] = (
+    "bridge.cli.sparkplug_cmd",
 )
 
 
