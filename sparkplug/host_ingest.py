@@ -1,0 +1,454 @@
+"""The host's reading of Sparkplug traffic: births, deaths, DATA, seq and aliases, without any MQTT."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from sparkplug.codec import metric_value
+from sparkplug.codec_scalar import SCALAR_FROM_WIRE, WireValueError
+from sparkplug.codec_struct import read_propertyset
+from sparkplug.datatypes import INTEGER_TYPES, DataType, datatype_from_number
+from sparkplug.errors import SparkplugDecodeError
+from sparkplug.host_registry import (
+    DeviceBirth,
+    DeviceDeath,
+    DeviceSession,
+    LifecycleEvent,
+    MetricRegistry,
+    MetricScope,
+    NodeBirth,
+    NodeDeath,
+    NodeSession,
+    UpdateBatch,
+)
+from sparkplug.host_seq import GAP, HELD
+from sparkplug.proto import pb
+
+log = logging.getLogger("sparkplug.host")
+
+NODE_TYPES = frozenset({"NBIRTH", "NDEATH", "NDATA", "NCMD"})
+DEVICE_TYPES = frozenset({"DBIRTH", "DDEATH", "DDATA", "DCMD"})
+_FLOAT_FIELDS = frozenset({"float_value", "double_value"})
+_INT_FIELDS = frozenset({"int_value", "long_value"})
+
+
+class Rejected(NamedTuple):
+    """A message the host could not take (whole or in part), kept with its raw bytes."""
+
+    topic: str
+    payload: bytes
+    reason: str
+    timestamp_ms: int
+    detail: str
+
+
+@dataclass(slots=True)
+class HostStats:
+    messages_in: int = 0
+    metrics_in: int = 0
+    batches: int = 0
+    nbirths: int = 0
+    dbirths: int = 0
+    ndeaths: int = 0
+    ddeaths: int = 0
+    stale_wills_ignored: int = 0
+    seq_gaps: int = 0
+    seq_reordered: int = 0
+    rebirths_requested: int = 0
+    rebirths_throttled: int = 0
+    commands_seen: int = 0
+    state_republished: int = 0
+    rejected: dict[str, int] = field(default_factory=dict)
+
+
+BatchHandler = Callable[[UpdateBatch], None]
+EventHandler = Callable[[LifecycleEvent], None]
+RebirthHandler = Callable[[NodeSession, str], object]
+RejectHandler = Callable[[Rejected], None]
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class Ingest:
+    """Applies each Sparkplug message to the node sessions and hands values and events on.
+
+    Not thread-safe by itself: the host calls it under its lock.
+    """
+
+    def __init__(
+        self,
+        *,
+        on_batch: BatchHandler,
+        on_event: EventHandler,
+        on_rebirth: RebirthHandler,
+        on_reject: RejectHandler,
+        reorder_timeout: float = 0.0,
+        lenient: bool = False,
+        max_payload_bytes: int = 16 * 1024 * 1024,
+        rejected_ring: int = 1000,
+    ) -> None:
+        self.registry = MetricRegistry()
+        self.nodes: dict[tuple[str, str], NodeSession] = {}
+        self.stats = HostStats()
+        self.rejected: deque[Rejected] = deque(maxlen=rejected_ring)
+        self.reorder_timeout = reorder_timeout
+        self.lenient = lenient
+        self.max_payload_bytes = max_payload_bytes
+        self._emit_batch = on_batch
+        self._emit = on_event
+        self._rebirth = on_rebirth
+        self._on_reject = on_reject
+        self._logged: set[tuple[str, str]] = set()
+        self.pending_reorder: dict[tuple[str, str], NodeSession] = {}
+
+    # -- entry point --------------------------------------------------------------------------------
+
+    def handle(self, topic: str, parts: list[str], raw: bytes) -> None:
+        """One message on spBv1.0/<group>/<type>/<edge>[/<device>] (STATE is the host's own business)."""
+        self.stats.messages_in += 1
+        n = len(parts)
+        mt = parts[2] if n > 2 else ""
+        if (
+            not ((n == 4 and mt in NODE_TYPES) or (n == 5 and mt in DEVICE_TYPES))
+            or not all(parts)
+            or any("+" in p or "#" in p for p in parts)
+        ):
+            self.reject(
+                topic, raw, "bad_topic", "topic outside spBv1.0/<group>/<type>/<edge>[/<device>]", topic
+            )
+            return
+        if mt == "NCMD" or mt == "DCMD":
+            self.stats.commands_seen += 1
+            return
+        group, edge = parts[1], parts[3]
+        source = f"{group}/{edge}"
+        if len(raw) > self.max_payload_bytes:
+            self.reject(topic, raw, "oversized", f"{len(raw)} bytes > {self.max_payload_bytes}", source)
+            return
+        try:
+            payload = pb.Payload.FromString(raw)
+        except Exception as exc:
+            self.reject(topic, raw, "malformed", f"not a Sparkplug B protobuf payload: {exc}", source)
+            return
+        key = (group, edge)
+        node = self.nodes.get(key)
+        if mt == "NBIRTH":
+            self._nbirth(key, payload, topic, raw, source)
+            return
+        if node is None:
+            node = self.nodes[key] = NodeSession(group, edge)
+        if mt == "NDEATH":
+            self._ndeath(node, payload, topic, raw, source)
+            return
+        if not node.online:
+            self._protocol_error(node, topic, raw, "no_birth", f"{mt} before NBIRTH", source)
+            return
+        # After a gap the message is still taken: a time series wants every value; the rebirth resyncs.
+        self._check_seq(node, payload, topic)
+        if mt == "NDATA":
+            self._data(node, None, node.scope, mt, payload, topic, raw, source)
+            return
+        device_id = parts[4]
+        if mt == "DBIRTH":
+            self._dbirth(node, device_id, payload, topic, raw, source)
+            return
+        dev = node.devices.get(device_id)
+        if dev is None or not dev.online:
+            self._protocol_error(
+                node, topic, raw, "unknown_device", f"{mt} for {device_id} without DBIRTH", source
+            )
+            return
+        if mt == "DDEATH":
+            self._ddeath(node, dev, payload)
+        else:
+            self._data(node, device_id, dev.scope, mt, payload, topic, raw, source)
+
+    # -- DATA (the hot path) ------------------------------------------------------------------------
+
+    def _data(
+        self,
+        node: NodeSession,
+        device_id: str | None,
+        scope: MetricScope,
+        mt: str,
+        payload: Any,
+        topic: str,
+        raw: bytes,
+        source: str,
+    ) -> None:
+        by_alias = scope.by_alias
+        by_name = scope.by_name
+        received = now_ms()
+        pts = payload.timestamp or received
+        batch = UpdateBatch(node.group_id, node.edge_node_id, device_id, mt, payload.seq, received)
+        handles, values, stamps, hist = batch.handles, batch.values, batch.timestamps_ms, batch.historical
+        unknown = 0
+        bad: SparkplugDecodeError | None = None
+        for m in payload.metrics:
+            name = m.name
+            slot = by_name.get(name) if name else by_alias.get(m.alias)
+            if slot is None:
+                unknown += 1
+                continue
+            try:
+                value = metric_value(m, slot[1])
+            except SparkplugDecodeError as exc:
+                value, ok = self._lenient_value(m, slot[1])
+                if not ok:
+                    bad = exc
+                    continue
+            handles.append(slot[0])
+            values.append(value)
+            stamps.append(m.timestamp or pts)
+            hist.append(m.is_historical)
+        if bad is not None:
+            self.reject(topic, raw, bad.reason, str(bad), source)
+        if unknown:
+            self._protocol_error(
+                node, topic, raw, "unknown_alias", f"{unknown} metric(s) not in the birth", source
+            )
+        if handles:
+            self.stats.metrics_in += len(handles)
+            self.stats.batches += 1
+            self._emit_batch(batch)
+
+    def _lenient_value(self, m: Any, datatype: int) -> tuple[Any, bool]:
+        """Lenient mode: integers in either integer field, Float/Double in either float field."""
+        if not self.lenient:
+            return None, False
+        which = m.WhichOneof("value")
+        dt = datatype_from_number(datatype)
+        try:
+            if dt in INTEGER_TYPES and which in _INT_FIELDS:
+                return SCALAR_FROM_WIRE[dt](getattr(m, which)), True
+            if dt in (DataType.Float, DataType.Double) and which in _FLOAT_FIELDS:
+                return getattr(m, which), True
+        except WireValueError:
+            pass
+        return None, False
+
+    def _check_seq(self, node: NodeSession, payload: Any, topic: str) -> None:
+        if not payload.HasField("seq"):
+            if not self.lenient:
+                self._gap(node, "missing_seq", f"{topic}: message without seq")
+            return
+        before = node.seq.front
+        verdict = node.seq.observe(payload.seq, time.monotonic(), self.reorder_timeout)
+        if verdict == GAP:
+            self._gap(node, "seq_gap", f"{topic}: seq {payload.seq} after {before}")
+        elif verdict == HELD:
+            self.stats.seq_reordered += 1
+            self.pending_reorder[(node.group_id, node.edge_node_id)] = node
+
+    def _gap(self, node: NodeSession, reason: str, detail: str) -> None:
+        self.stats.seq_gaps += 1
+        self._log_once(f"{node.group_id}/{node.edge_node_id}", reason, detail)
+        self._rebirth(node, reason)
+
+    def check_reorder(self) -> None:
+        """Called now and then: a reorder window that elapsed with numbers missing is a gap."""
+        now = time.monotonic()
+        for key, node in list(self.pending_reorder.items()):
+            if node.seq.deadline is None:
+                del self.pending_reorder[key]
+            elif node.seq.expired(now):
+                del self.pending_reorder[key]
+                self._gap(node, "seq_gap", "reorder timeout elapsed with messages missing")
+
+    # -- births and deaths ------------------------------------------------------------------------------
+
+    def _nbirth(self, key: tuple[str, str], payload: Any, topic: str, raw: bytes, source: str) -> None:
+        node = self.nodes.get(key)
+        received = now_ms()
+        ts = payload.timestamp or received
+        if node is None:
+            node = self.nodes[key] = NodeSession(*key)
+        for dev in node.devices.values():
+            # A new NBIRTH opens a new session: devices are STALE until their new DBIRTH.
+            if dev.online:
+                dev.online = False
+                self._emit(
+                    DeviceDeath(node.group_id, node.edge_node_id, dev.device_id, ts, list(dev.scope.handles))
+                )
+        node.scope = MetricScope()
+        node.bdseq = None
+        node.seq.reset(payload.seq if payload.HasField("seq") else 0)
+        self.pending_reorder.pop((node.group_id, node.edge_node_id), None)
+        if payload.HasField("seq") and payload.seq != 0:
+            self._log_once(source, "nbirth_seq", f"NBIRTH with seq {payload.seq} (spec: 0)")
+        batch = self._birth_metrics(node, None, node.scope, "NBIRTH", payload, topic, raw, source, received)
+        for m in payload.metrics:
+            if m.name == "bdSeq":
+                try:
+                    value = metric_value(m)
+                except SparkplugDecodeError:
+                    value = None
+                node.bdseq = value if isinstance(value, int) else None
+        if node.bdseq is None:
+            self._log_once(source, "nbirth_bdseq", "NBIRTH without an integer bdSeq metric")
+        node.online = True
+        node.birth_ms = ts
+        self.stats.nbirths += 1
+        infos = [self.registry[h] for h in node.scope.handles]
+        self._emit(NodeBirth(node.group_id, node.edge_node_id, node.bdseq, ts, infos))
+        if batch.handles:
+            self.stats.metrics_in += len(batch.handles)
+            self.stats.batches += 1
+            self._emit_batch(batch)
+
+    def _dbirth(
+        self, node: NodeSession, device_id: str, payload: Any, topic: str, raw: bytes, source: str
+    ) -> None:
+        received = now_ms()
+        ts = payload.timestamp or received
+        dev = node.devices.get(device_id)
+        if dev is None:
+            dev = node.devices[device_id] = DeviceSession(device_id)
+        dev.scope = MetricScope()
+        batch = self._birth_metrics(
+            node, device_id, dev.scope, "DBIRTH", payload, topic, raw, source, received
+        )
+        dev.online = True
+        self.stats.dbirths += 1
+        infos = [self.registry[h] for h in dev.scope.handles]
+        self._emit(DeviceBirth(node.group_id, node.edge_node_id, device_id, ts, infos))
+        if batch.handles:
+            self.stats.metrics_in += len(batch.handles)
+            self.stats.batches += 1
+            self._emit_batch(batch)
+
+    def _birth_metrics(
+        self,
+        node: NodeSession,
+        device_id: str | None,
+        scope: MetricScope,
+        mt: str,
+        payload: Any,
+        topic: str,
+        raw: bytes,
+        source: str,
+        received: int,
+    ) -> UpdateBatch:
+        """Register every metric of a birth; its values become the returned batch."""
+        pts = payload.timestamp or received
+        seq = payload.seq if payload.HasField("seq") else None
+        batch = UpdateBatch(node.group_id, node.edge_node_id, device_id, mt, seq, received)
+        problems: dict[str, str] = {}
+        for m in payload.metrics:
+            name = m.name
+            if not name:
+                problems.setdefault("malformed", f"{mt} metric without a name (alias {m.alias})")
+                continue
+            dt = datatype_from_number(m.datatype)
+            if dt is None or dt is DataType.Unknown:
+                reason = "unknown_datatype" if dt is None else "malformed"
+                problems.setdefault(reason, f"{mt} metric {name!r} has datatype {m.datatype}")
+                continue
+            props = None
+            if m.HasField("properties"):
+                try:
+                    props = read_propertyset(m.properties, f"metric {name!r}")
+                except SparkplugDecodeError as exc:
+                    problems.setdefault(exc.reason, str(exc))
+            alias = m.alias if m.HasField("alias") else None
+            info = self.registry.register(node.group_id, node.edge_node_id, device_id, name, alias, dt, props)
+            slot = (info.handle, int(dt))
+            scope.by_name[name] = slot
+            if alias is not None:
+                scope.by_alias[alias] = slot
+            scope.handles.append(info.handle)
+            try:
+                value = metric_value(m, int(dt))
+            except SparkplugDecodeError as exc:
+                value, ok = self._lenient_value(m, int(dt))
+                if not ok:
+                    problems.setdefault(exc.reason, str(exc))
+                    continue
+            batch.handles.append(info.handle)
+            batch.values.append(value)
+            batch.timestamps_ms.append(m.timestamp or pts)
+            batch.historical.append(m.is_historical)
+        for reason, detail in problems.items():
+            self.reject(topic, raw, reason, detail, source)
+        return batch
+
+    def _ndeath(self, node: NodeSession, payload: Any, topic: str, raw: bytes, source: str) -> None:
+        bdseq = None
+        for m in payload.metrics:
+            if m.name == "bdSeq":
+                try:
+                    value = metric_value(m)
+                except SparkplugDecodeError:
+                    value = None
+                bdseq = value if isinstance(value, int) else None
+        if not node.online:
+            self.stats.stale_wills_ignored += 1
+            return
+        matches = bdseq == node.bdseq if (bdseq is not None and node.bdseq is not None) else self.lenient
+        if not matches:
+            # A will of an older connection, delivered late: this session is still alive.
+            self.stats.stale_wills_ignored += 1
+            self._log_once(
+                source, "stale_ndeath", f"NDEATH bdSeq {bdseq} does not match NBIRTH bdSeq {node.bdseq}"
+            )
+            return
+        received = now_ms()
+        stale = node.all_handles()
+        node.online = False
+        node.death_ms = received
+        for dev in node.devices.values():
+            dev.online = False
+        self.pending_reorder.pop((node.group_id, node.edge_node_id), None)
+        self.stats.ndeaths += 1
+        self._emit(NodeDeath(node.group_id, node.edge_node_id, bdseq, received, stale))
+
+    def _ddeath(self, node: NodeSession, dev: DeviceSession, payload: Any) -> None:
+        dev.online = False
+        self.stats.ddeaths += 1
+        ts = payload.timestamp or now_ms()
+        self._emit(DeviceDeath(node.group_id, node.edge_node_id, dev.device_id, ts, list(dev.scope.handles)))
+
+    # -- bad input -------------------------------------------------------------------------------------
+
+    def _protocol_error(
+        self, node: NodeSession, topic: str, raw: bytes, reason: str, detail: str, source: str
+    ) -> None:
+        self.reject(topic, raw, reason, detail, source)
+        self._rebirth(node, reason)
+
+    def reject(self, topic: str, raw: bytes, reason: str, detail: str, source: str) -> None:
+        """Count, log once per source and reason, keep the raw bytes, tell the consumer; never raise."""
+        counts = self.stats.rejected
+        counts[reason] = counts.get(reason, 0) + 1
+        self._log_once(source, reason, detail)
+        record = Rejected(topic, bytes(raw), reason, now_ms(), detail)
+        self.rejected.append(record)
+        try:
+            self._on_reject(record)
+        except Exception:
+            log.exception("on_reject callback failed for %s", topic)
+
+    def _log_once(self, source: str, reason: str, detail: str) -> None:
+        if (source, reason) in self._logged:
+            return
+        self._logged.add((source, reason))
+        log.warning("sparkplug %s: %s: %s (logged once per source and reason)", source, reason, detail)
+
+    def connection_lost(self) -> list[int]:
+        """The host lost the broker: every online node and device is offline, their metrics STALE."""
+        stale: list[int] = []
+        for node in self.nodes.values():
+            if node.online:
+                stale.extend(node.all_handles())
+            node.online = False
+            for dev in node.devices.values():
+                dev.online = False
+        self.pending_reorder.clear()
+        return stale
