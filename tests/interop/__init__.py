@@ -1,0 +1,1 @@
+"""Interop tests against third-party Sparkplug peers: Eclipse Tahu (npm) and pysparkplug."""
