@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from google.protobuf.message import DecodeError
 
@@ -64,7 +65,7 @@ def decode_payload(
     data: bytes,
     *,
     max_size: int = DEFAULT_MAX_SIZE,
-    datatypes: Mapping[int | str, DataType] | None = None,
+    datatypes: Mapping[Any, DataType] | None = None,
 ) -> Payload:
     """Decode bytes into a Payload value object, raising SparkplugDecodeError with a `.reason`.
 
@@ -75,7 +76,7 @@ def decode_payload(
     return payload_from_pb(msg, datatypes=datatypes)
 
 
-def payload_from_pb(msg: PbPayload, *, datatypes: Mapping[int | str, DataType] | None = None) -> Payload:
+def payload_from_pb(msg: PbPayload, *, datatypes: Mapping[Any, DataType] | None = None) -> Payload:
     """A Payload value object from a parsed protobuf Payload."""
     try:
         return Payload(
@@ -90,7 +91,7 @@ def payload_from_pb(msg: PbPayload, *, datatypes: Mapping[int | str, DataType] |
         raise SparkplugDecodeError(f"not a Sparkplug B payload: {exc}", reason="malformed") from None
 
 
-def _read(m: pb.Payload.Metric, datatypes: Mapping[int | str, DataType] | None) -> Metric:
+def _read(m: pb.Payload.Metric, datatypes: Mapping[Any, DataType] | None) -> Metric:
     if datatypes is None or m.datatype != 0:
         return read_metric(m)
     dt = None
