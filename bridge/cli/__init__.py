@@ -12,6 +12,7 @@ from collections.abc import Sequence
 # here rather than discovered so that the command tree is explicit and import errors surface in tests.
 COMMAND_MODULES: tuple[str, ...] = (
     "bridge.cli.sparkplug_cmd",
+    "bridge.cli.outbox_cmd",
 )
 
 
