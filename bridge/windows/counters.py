@@ -1,0 +1,167 @@
+"""Cumulative PLC counters to produced quantities: deltas with rollover and reset detection.
+
+A PLC counter only ever grows, except when it wraps at its register size (rollover) or when the
+PLC restarts and counts from 0 again (reset). For each new value `new` after `last`:
+
+- ``new >= last``: delta = new - last.
+- ``new < last`` and the counter has a rollover R, ``last >= R * threshold`` and
+  ``new < R * (1 - threshold)``: a rollover, delta = R - last + new.
+- any other decrease: a reset (PLC restart), delta = new (it counted from 0 since); counted and logged.
+- the very first value of a counter (no checkpoint) sets the baseline: delta 0, nothing is known
+  about what it counted before the bridge first saw it.
+- NaN values never reach here (the engine drops them with a counter).
+
+Ambiguity that no algorithm can remove: a reset followed by more counts than `last` before the first
+read looks like normal growth, and a reset near the rollover value looks like a wrap. Choose the
+threshold and the poll rate so that neither can happen for the machine's rate.
+
+Late samples (older than the open window) are applied at once when they are newer than the counter's
+last value (their delta joins the next window's delta via `pending`), and dropped when older: a
+cumulative value from before `last_ts` tells nothing new. So late and store-and-forward data never
+loses or doubles quantity.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from bridge.windows.buffers import F64, I32, I64
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class CounterState:
+    """Per counter: last cumulative value and its time, running total, pending late delta, events."""
+
+    last_value: F64
+    """NaN when the counter has no baseline yet."""
+    last_ts: I64
+    """-1 when unknown."""
+    total: F64
+    pending: F64
+    resets: I64
+    rollovers: I64
+
+    @classmethod
+    def empty(cls, n: int) -> CounterState:
+        return cls(
+            np.full(n, np.nan),
+            np.full(n, -1, np.int64),
+            np.zeros(n, np.float64),
+            np.zeros(n, np.float64),
+            np.zeros(n, np.int64),
+            np.zeros(n, np.int64),
+        )
+
+
+@dataclass(slots=True)
+class CounterDeltas:
+    """What one window (or one late batch) did to the counters, indexed by counter position."""
+
+    delta: F64
+    total: F64
+    resets: I64
+    rollovers: I64
+    reset_counter: I32
+    """Counter position of each reset seen, with its time and the values around it (for logs)."""
+    reset_ts: I64
+    reset_old: F64
+    reset_new: F64
+
+
+class CounterBank:
+    """Delta logic for a fixed set of counters, vectorized over all of them.
+
+    `rollover[i]` is the register size of counter i (e.g. 65536, 2**32); NaN or <= 0 means the counter
+    never wraps, so every decrease is a reset.
+    """
+
+    def __init__(self, rollover: F64, threshold: float = 0.9) -> None:
+        if not 0.5 <= threshold < 1.0:
+            raise ValueError("threshold must be in [0.5, 1)")
+        r = np.asarray(rollover, np.float64)
+        self.rollover: F64 = np.where(np.isfinite(r) & (r > 0), r, 0.0)
+        self.threshold = threshold
+        self.state = CounterState.empty(int(r.shape[0]))
+
+    @property
+    def n(self) -> int:
+        return int(self.rollover.shape[0])
+
+    def apply_sorted(self, pos: I32, ts: I64, value: F64, starts: I64, counts: I64) -> CounterDeltas:
+        """Apply samples already sorted by (counter, ts); `starts`/`counts` give each counter's segment.
+
+        Returns the deltas of this step plus any pending late delta, and clears `pending`.
+        """
+        s = self.state
+        n = self.n
+        step = np.zeros(n, np.float64)
+        empty_i32 = np.empty(0, np.int32)
+        reset_info: tuple[I32, I64, F64, F64] = (
+            empty_i32,
+            np.empty(0, np.int64),
+            np.empty(0, np.float64),
+            np.empty(0, np.float64),
+        )
+        resets = np.zeros(n, np.int64)
+        rolls = np.zeros(n, np.int64)
+        if pos.shape[0]:
+            nonempty = counts > 0
+            st = starts[nonempty]
+            prev = np.empty_like(value)
+            prev[1:] = value[:-1]
+            prev[st] = s.last_value[nonempty]
+            d = value - prev
+            down = d < 0
+            if down.any():
+                r = self.rollover[pos]
+                wrap = down & (r > 0) & (prev >= r * self.threshold) & (value < r * (1.0 - self.threshold))
+                reset = down & ~wrap
+                d = np.where(wrap, r - prev + value, d)
+                d = np.where(reset, value, d)
+                rolls = np.bincount(pos[wrap], minlength=n).astype(np.int64)
+                resets = np.bincount(pos[reset], minlength=n).astype(np.int64)
+                reset_info = (pos[reset], ts[reset], prev[reset], value[reset])
+            # No baseline (first value ever): the sample only sets it.
+            d = np.where(np.isnan(prev), 0.0, d)
+            step = np.asarray(np.bincount(pos, weights=d, minlength=n), np.float64)
+            en = starts[nonempty] + counts[nonempty] - 1
+            s.last_value[nonempty] = value[en]
+            s.last_ts[nonempty] = ts[en]
+        s.total += step
+        s.resets += resets
+        s.rollovers += rolls
+        delta = step + s.pending
+        s.pending = np.zeros(n, np.float64)
+        if reset_info[0].shape[0]:
+            log.warning(
+                "counter reset (PLC restart?) on %d counter(s); first: counter %d at %d ms, %g -> %g",
+                reset_info[0].shape[0],
+                int(reset_info[0][0]),
+                int(reset_info[1][0]),
+                float(reset_info[2][0]),
+                float(reset_info[3][0]),
+            )
+        return CounterDeltas(delta, s.total.copy(), resets, rolls, *reset_info)
+
+    def apply_late(self, pos: I32, ts: I64, value: F64) -> int:
+        """Absorb late samples (any order) into `pending`; returns how many carried new information."""
+        if pos.shape[0] == 0:
+            return 0
+        newer = ts > self.state.last_ts[pos]
+        pos, ts, value = pos[newer], ts[newer], value[newer]
+        if pos.shape[0] == 0:
+            return 0
+        order = np.lexsort((ts, pos))
+        pos, ts, value = pos[order], ts[order], value[order]
+        counts = np.bincount(pos, minlength=self.n).astype(np.int64)
+        starts = np.cumsum(counts) - counts
+        pending = self.state.pending
+        self.state.pending = np.zeros(self.n, np.float64)
+        res = self.apply_sorted(pos, ts, value, starts, counts)
+        self.state.pending = pending + (res.delta)
+        return int(pos.shape[0])

@@ -1,0 +1,119 @@
+"""What a flow's window engine is given (FlowSpec) and what each window close hands back (WindowResult)."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bridge.windows.aggregates import Aggregates, StateTimes
+from bridge.windows.buffers import F64, I32, I64
+
+U8 = np.ndarray[tuple[int], np.dtype[np.uint8]]
+
+
+class TagKind(enum.IntEnum):
+    """How a member's values are read: all get value aggregates, the kind adds the rest."""
+
+    GAUGE = 0
+    STATE = 1
+    """Integer state codes (machine state, mode): adds time in each state."""
+    COUNTER = 2
+    """Cumulative PLC counter: adds deltas with rollover/reset handling and a running total."""
+
+
+@dataclass(frozen=True, slots=True)
+class FlowSpec:
+    """One tag group with one tumbling window length (e.g. production 60 s, energy 900 s).
+
+    `tags` are global tag indices (the bridge's numbering); `tag_keys` are stable names for the
+    checkpoint (default: the index as text; give the tag path so a model edit keeps counters).
+    `rollover` per member: register size of a counter, None for no wrap (every decrease is a reset).
+    """
+
+    name: str
+    window_ms: int
+    tags: Sequence[int] | I32
+    kinds: Sequence[TagKind | int] | U8
+    rollover: Sequence[float | None] | F64 | None = None
+    grace_ms: int = 2000
+    offset_ms: int = 0
+    tag_keys: Sequence[str] | None = None
+    rollover_threshold: float = 0.9
+    tag_array: I32 = field(init=False, repr=False, compare=False)
+    kind_array: U8 = field(init=False, repr=False, compare=False)
+    rollover_array: F64 = field(init=False, repr=False, compare=False)
+    keys: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        tags = np.asarray(self.tags, np.int32)
+        kinds = np.asarray(self.kinds, np.uint8)
+        if tags.ndim != 1 or kinds.shape != tags.shape:
+            raise ValueError("tags and kinds must be 1-D and of equal length")
+        if np.unique(tags).shape[0] != tags.shape[0]:
+            raise ValueError(f"flow {self.name!r}: a tag is listed twice")
+        if tags.shape[0] and int(tags.min()) < 0:
+            raise ValueError("tag indices must be >= 0")
+        if self.window_ms <= 0 or self.grace_ms < 0:
+            raise ValueError("window_ms must be > 0 and grace_ms >= 0")
+        if self.rollover is None:
+            roll = np.full(tags.shape[0], np.nan)
+        else:
+            roll = np.array([np.nan if r is None else r for r in self.rollover], np.float64)
+            if roll.shape != tags.shape:
+                raise ValueError("rollover must have one entry per tag")
+        keys = tuple(str(t) for t in tags.tolist()) if self.tag_keys is None else tuple(self.tag_keys)
+        if len(keys) != tags.shape[0]:
+            raise ValueError("tag_keys must have one entry per tag")
+        object.__setattr__(self, "tag_array", tags)
+        object.__setattr__(self, "kind_array", kinds)
+        object.__setattr__(self, "rollover_array", roll)
+        object.__setattr__(self, "keys", keys)
+
+    @property
+    def n_members(self) -> int:
+        return int(self.tag_array.shape[0])
+
+    def window_start(self, ts_ms: int) -> int:
+        """Start of the wall-clock aligned window holding ts_ms (60 s windows start at :00)."""
+        return (ts_ms - self.offset_ms) // self.window_ms * self.window_ms + self.offset_ms
+
+    def window_id(self, start_ms: int) -> str:
+        """Deterministic id of a window: the same flow and start always give the same id."""
+        return f"{self.name}:{start_ms}"
+
+
+@dataclass(slots=True)
+class WindowResult:
+    """Everything one window close computed, as arrays in flow member order (see `tags`)."""
+
+    flow: str
+    window_id: str
+    start_ms: int
+    end_ms: int
+    tags: I32
+    """Global tag index of each member position."""
+    values: Aggregates
+    states: StateTimes
+    """Time in state for the STATE members (member positions)."""
+    counter_members: I32
+    """Member positions of the COUNTER members; the counter arrays below are in this order."""
+    counter_delta: F64
+    counter_total: F64
+    counter_resets: I64
+    counter_rollovers: I64
+    samples: int
+    late_since_last_close: int
+
+    def time_in_state(self, member: int) -> dict[int, int]:
+        """State code -> ms in this window for one member position."""
+        return self.states.of(member)
+
+    def counter_of(self, member: int) -> tuple[float, float]:
+        """(delta in this window, running total) for one member position."""
+        i = int(np.searchsorted(self.counter_members, member))
+        if i >= self.counter_members.shape[0] or int(self.counter_members[i]) != member:
+            raise KeyError(f"member {member} is not a counter")
+        return float(self.counter_delta[i]), float(self.counter_total[i])

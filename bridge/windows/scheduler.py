@@ -1,0 +1,234 @@
+"""Tumbling windows of one flow: bulk ingest, placement by timestamp, close after the grace period.
+
+Windows are aligned to the wall clock (`FlowSpec.window_start`) and close when
+``now >= end + grace_ms``. A sample is placed by its own timestamp, never by arrival, so
+store-and-forward (historical) data whose window is still open simply joins it. A sample older than
+the open window is late: it is counted; for counters it still counts (see `counters`), for other tags
+it only updates the value carried into the next window when it is the newest known.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from bridge.windows.aggregates import Workspace, compute_aggregates, compute_state_times, sort_window
+from bridge.windows.buffers import F64, I32, I64, ColumnBuffer
+from bridge.windows.checkpoint import FlowCheckpoint, members_sha
+from bridge.windows.counters import CounterBank, CounterState
+from bridge.windows.flow import FlowSpec, TagKind, WindowResult
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class WindowStats:
+    """Counters for observability; they only grow."""
+
+    samples: int = 0
+    foreign: int = 0
+    """Samples for tags that are not members of this flow (or out of the index range)."""
+    nan: int = 0
+    late: int = 0
+    late_counter_applied: int = 0
+    windows_closed: int = 0
+
+
+class TumblingWindows:
+    """The window engine of one flow.
+
+    `n_tags` is the size of the bridge's global tag index space (lookups are arrays of that size).
+    `start_ms` is where the first window opens when there is no checkpoint (usually now); a
+    checkpoint, when given, wins, so a restarted bridge resumes exactly after its last saved window.
+    """
+
+    def __init__(
+        self,
+        spec: FlowSpec,
+        n_tags: int,
+        start_ms: int,
+        checkpoint: FlowCheckpoint | None = None,
+        capacity: int | None = None,
+    ) -> None:
+        self.spec = spec
+        n = spec.n_members
+        if n and int(spec.tag_array.max()) >= n_tags:
+            raise ValueError("a member tag index is >= n_tags")
+        self._n_tags = n_tags
+        self._local: I32 = np.full(n_tags, -1, np.int32)
+        self._local[spec.tag_array] = np.arange(n, dtype=np.int32)
+        self._is_state = spec.kind_array == TagKind.STATE
+        counter_members = np.flatnonzero(spec.kind_array == TagKind.COUNTER).astype(np.int32)
+        self._counter_members: I32 = counter_members
+        self._counter_pos: I32 = np.full(n, -1, np.int32)
+        self._counter_pos[counter_members] = np.arange(counter_members.shape[0], dtype=np.int32)
+        self._counter_keys = tuple(spec.keys[i] for i in counter_members.tolist())
+        self.counters = CounterBank(spec.rollover_array[counter_members], spec.rollover_threshold)
+        self.carry_value: F64 = np.full(n, np.nan)
+        self.carry_ts: I64 = np.full(n, -1, np.int64)
+        # Room for about ten samples per member before the first growth.
+        self.buffer = ColumnBuffer(capacity or max(1024, 10 * n))
+        self._workspace = Workspace()
+        self.stats = WindowStats()
+        self._late_in_window = 0
+        self.open_start_ms = spec.window_start(start_ms)
+        self.last_window_id: str | None = None
+        if checkpoint is not None:
+            self._restore(checkpoint)
+
+    @property
+    def open_end_ms(self) -> int:
+        return self.open_start_ms + self.spec.window_ms
+
+    def ingest(self, tag_idx: npt.ArrayLike, ts_ms: npt.ArrayLike, values: npt.ArrayLike) -> None:
+        """Take a batch of samples by global tag index; vectorized, any order, any timestamps."""
+        tag = np.asarray(tag_idx, np.int64)
+        ts = np.asarray(ts_ms, np.int64)
+        value = np.asarray(values, np.float64)
+        if not (tag.shape == ts.shape == value.shape):
+            raise ValueError("tag_idx, ts_ms and values must have the same length")
+        m = int(tag.shape[0])
+        if m == 0:
+            return
+        self.stats.samples += m
+        in_range = (tag >= 0) & (tag < self._n_tags)
+        local = np.full(m, -1, np.int32)
+        local[in_range] = self._local[tag[in_range]]
+        member = local >= 0
+        finite = np.isfinite(value)
+        ok = member & finite
+        self.stats.foreign += m - int(np.count_nonzero(member))
+        self.stats.nan += int(np.count_nonzero(member & ~finite))
+        late = ok & (ts < self.open_start_ms)
+        if late.any():
+            self._ingest_late(local[late], ts[late], value[late])
+            ok &= ~late
+        if ok.all():
+            self.buffer.append(local, ts, value)
+        else:
+            self.buffer.append(local[ok], ts[ok], value[ok])
+
+    def _ingest_late(self, local: I32, ts: I64, value: F64) -> None:
+        k = int(local.shape[0])
+        self.stats.late += k
+        self._late_in_window += k
+        # The newest late value per member becomes the carried-in value if it beats what we had.
+        order = np.lexsort((ts, local))
+        local_s, ts_s, value_s = local[order], ts[order], value[order]
+        last = np.ones(k, np.bool_)
+        last[:-1] = local_s[1:] != local_s[:-1]
+        lm, lt, lv = local_s[last], ts_s[last], value_s[last]
+        newer = lt >= self.carry_ts[lm]
+        self.carry_value[lm[newer]] = lv[newer]
+        self.carry_ts[lm[newer]] = lt[newer]
+        cpos = self._counter_pos[local]
+        is_counter = cpos >= 0
+        if is_counter.any():
+            self.stats.late_counter_applied += self.counters.apply_late(
+                cpos[is_counter], ts[is_counter], value[is_counter]
+            )
+
+    def close_due(self, now_ms: int) -> list[WindowResult]:
+        """Close every window whose end + grace has passed, oldest first."""
+        out: list[WindowResult] = []
+        while self.open_end_ms + self.spec.grace_ms <= now_ms:
+            out.append(self.close_one())
+        return out
+
+    def close_one(self) -> WindowResult:
+        """Close the open window now, whatever the clock says (used by close_due and at shutdown)."""
+        spec = self.spec
+        start, end = self.open_start_ms, self.open_end_ms
+        samples = self.buffer.take_before(end)
+        n = spec.n_members
+        w = sort_window(samples, n, end, self._workspace)
+        agg = compute_aggregates(w, start, end, self.carry_value, self.carry_ts)
+        states = compute_state_times(w, self._is_state, start, end, self.carry_value, self.carry_ts)
+
+        cm = self._counter_members
+        if cm.shape[0]:
+            is_c = w.select(self._counter_pos >= 0)
+            c_counts = w.counts[cm]
+            c_starts = np.cumsum(c_counts) - c_counts
+            c_pos = np.repeat(np.arange(cm.shape[0], dtype=np.int32), c_counts)
+            deltas = self.counters.apply_sorted(c_pos, w.ts[is_c], w.value[is_c], c_starts, c_counts)
+            c_delta, c_total, c_resets, c_rolls = (
+                deltas.delta,
+                deltas.total,
+                deltas.resets,
+                deltas.rollovers,
+            )
+        else:
+            c_delta = c_total = np.empty(0, np.float64)
+            c_resets = c_rolls = np.empty(0, np.int64)
+
+        self.carry_value = agg.last.copy()
+        self.carry_ts = agg.last_ts.copy()
+        window_id = spec.window_id(start)
+        result = WindowResult(
+            flow=spec.name,
+            window_id=window_id,
+            start_ms=start,
+            end_ms=end,
+            tags=spec.tag_array,
+            values=agg,
+            states=states,
+            counter_members=cm,
+            counter_delta=c_delta,
+            counter_total=c_total,
+            counter_resets=c_resets,
+            counter_rollovers=c_rolls,
+            samples=len(samples),
+            late_since_last_close=self._late_in_window,
+        )
+        self._late_in_window = 0
+        self.open_start_ms = end
+        self.last_window_id = window_id
+        self.stats.windows_closed += 1
+        return result
+
+    def checkpoint(self) -> FlowCheckpoint:
+        """The state to save once the events of the closed windows are in the outbox."""
+        c = self.counters.state
+        return FlowCheckpoint(
+            flow=self.spec.name,
+            window_id=self.last_window_id or self.spec.window_id(self.open_start_ms - self.spec.window_ms),
+            closed_until_ms=self.open_start_ms,
+            members_sha=members_sha(self.spec.keys),
+            carry_value=self.carry_value.copy(),
+            carry_ts=self.carry_ts.copy(),
+            counter_keys=self._counter_keys,
+            counters=CounterState(
+                c.last_value.copy(),
+                c.last_ts.copy(),
+                c.total.copy(),
+                c.pending.copy(),
+                c.resets.copy(),
+                c.rollovers.copy(),
+            ),
+        )
+
+    def _restore(self, cp: FlowCheckpoint) -> None:
+        self.open_start_ms = cp.closed_until_ms
+        self.last_window_id = cp.window_id
+        n = self.spec.n_members
+        if cp.members_sha == members_sha(self.spec.keys) and cp.carry_value.shape[0] == n:
+            self.carry_value = cp.carry_value.copy()
+            self.carry_ts = cp.carry_ts.copy()
+        else:
+            log.warning("flow %s: members changed since the checkpoint; carried values start empty", cp.flow)
+        # Counters are matched by their stable key, so adding or removing tags keeps the others.
+        saved = {k: i for i, k in enumerate(cp.counter_keys)}
+        mine = np.array([saved.get(k, -1) for k in self._counter_keys], np.int64)
+        have = mine >= 0
+        src = mine[have]
+        st = self.counters.state
+        st.last_value[have] = cp.counters.last_value[src]
+        st.last_ts[have] = cp.counters.last_ts[src]
+        st.total[have] = cp.counters.total[src]
+        st.pending[have] = cp.counters.pending[src]
+        st.resets[have] = cp.counters.resets[src]
+        st.rollovers[have] = cp.counters.rollovers[src]

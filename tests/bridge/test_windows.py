@@ -1,0 +1,223 @@
+"""Column buffer, tumbling windows and per-window aggregates, against hand-computed values."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from bridge.windows import ColumnBuffer, FlowSpec, TagKind, TumblingWindows
+from bridge.windows.aggregates import Workspace, compute_aggregates, sort_window
+from bridge.windows.buffers import Samples
+
+T0 = 1_764_149_400_000  # a whole quarter hour: 60 s and 15 min windows start here
+G, S, C = TagKind.GAUGE, TagKind.STATE, TagKind.COUNTER
+
+
+def engine(kinds, rollover=None, tags=None, n_tags=None, window_ms=60_000, grace_ms=2_000):
+    tags = list(range(len(kinds))) if tags is None else tags
+    spec = FlowSpec("line1", window_ms, tags=tags, kinds=kinds, rollover=rollover, grace_ms=grace_ms)
+    return TumblingWindows(spec, n_tags=n_tags or (max(tags) + 1), start_ms=T0 + 5_000)
+
+
+# ---------------------------------------------------------------- buffer
+
+
+def test_buffer_grows_geometrically_and_keeps_order():
+    b = ColumnBuffer(capacity=4)
+    b.append(np.array([1, 2, 3], np.int32), np.array([10, 20, 30]), np.array([1.0, 2.0, 3.0]))
+    assert b.capacity == 4 and b.grows == 0
+    b.append(np.array([4, 5], np.int32), np.array([40, 50]), np.array([4.0, 5.0]))
+    assert b.capacity == 8 and b.grows == 1
+    b.append(np.arange(10, dtype=np.int32), np.arange(10) + 100, np.zeros(10))
+    assert b.capacity == 16 and b.grows == 2 and len(b) == 15
+    v = b.view()
+    assert v.tag[:5].tolist() == [1, 2, 3, 4, 5]
+    assert v.ts[5:].tolist() == list(range(100, 110))
+
+
+def test_buffer_take_before_splits_and_shrinks_not_below_initial():
+    b = ColumnBuffer(capacity=4)
+    b.append(np.arange(40, dtype=np.int32), np.arange(40) * 10, np.arange(40, dtype=np.float64))
+    assert b.capacity == 64
+    taken = b.take_before(385)
+    assert taken.ts.tolist() == list(range(0, 390, 10))
+    assert len(b) == 1 and b.view().value.tolist() == [39.0]
+    assert b.capacity < 64 and b.capacity >= 4
+    rest = b.take_before(10_000)
+    assert rest.tag.tolist() == [39] and len(b) == 0 and b.capacity == 4
+
+
+# ---------------------------------------------------------------- aggregates
+
+
+def test_aggregates_hand_computed_with_carried_in_value():
+    # Window [0, 60000). Member 0: carried-in 10 (from before), samples 20 @ 15 s and 40 @ 45 s.
+    #   twa = (10*15 + 20*30 + 40*15) / 60 = (150 + 600 + 600) / 60 = 22.5
+    # Member 1: no carry, samples 4 @ 30 s, 8 @ 40 s: twa = (4*10 + 8*20) / 30 = 200/30
+    # Member 2: carried-in 7, no sample: twa 7, last 7, count 0, min/max/mean NaN.
+    # Member 3: nothing known at all.
+    s = Samples(
+        np.array([1, 0, 1, 0], np.int32),
+        np.array([40_000, 15_000, 30_000, 45_000], np.int64),
+        np.array([8.0, 20.0, 4.0, 40.0]),
+    )
+    w = sort_window(s, 4, 60_000, Workspace())
+    carry_v = np.array([10.0, np.nan, 7.0, np.nan])
+    carry_ts = np.array([0, -1, 0, -1], np.int64)  # known (>= 0) or not (-1)
+    a = compute_aggregates(w, 0, 60_000, carry_v, carry_ts)
+    assert a.count.tolist() == [2, 2, 0, 0]
+    assert a.sum.tolist() == [60.0, 12.0, 0.0, 0.0]
+    assert a.min[:2].tolist() == [20.0, 4.0] and a.max[:2].tolist() == [40.0, 8.0]
+    assert a.mean[:2].tolist() == [30.0, 6.0]
+    assert a.first[:2].tolist() == [20.0, 4.0]
+    assert a.last[:3].tolist() == [40.0, 8.0, 7.0]
+    assert a.last_ts.tolist() == [45_000, 40_000, 0, -1]
+    assert a.twa[0] == pytest.approx(22.5)
+    assert a.twa[1] == pytest.approx(200 / 30)
+    assert a.twa[2] == 7.0
+    assert all(math.isnan(x) for x in (a.min[2], a.max[2], a.mean[2], a.first[2], a.twa[3], a.last[3]))
+
+
+def test_same_timestamp_keeps_arrival_order_for_last():
+    s = Samples(np.array([0, 0, 0], np.int32), np.array([5, 5, 5], np.int64), np.array([1.0, 2.0, 3.0]))
+    a = compute_aggregates(sort_window(s, 1, 10), 0, 10, np.array([np.nan]), np.array([-1], np.int64))
+    assert a.last[0] == 3.0 and a.first[0] == 1.0
+    # Zero-length holds for the first two: only the last value covers [5, 10).
+    assert a.twa[0] == 3.0
+
+
+def test_out_of_order_samples_are_sorted_by_timestamp():
+    s = Samples(
+        np.array([0, 1, 0, 0], np.int32),
+        np.array([30, 5, 10, 20], np.int64),
+        np.array([3.0, 9.0, 1.0, 2.0]),
+    )
+    a = compute_aggregates(sort_window(s, 2, 40), 0, 40, np.full(2, np.nan), np.full(2, -1, np.int64))
+    assert a.first[0] == 1.0 and a.last[0] == 3.0
+    # (1*10 + 2*10 + 3*10) / 30
+    assert a.twa[0] == pytest.approx(2.0)
+
+
+def test_large_member_count_uses_radix_path_and_matches_reference():
+    rng = np.random.default_rng(7)
+    n = 70_000  # > 65535 members: two-digit radix or timsort
+    tag = rng.integers(0, n, 200_000).astype(np.int32)
+    ts = np.sort(rng.integers(0, 60_000, 200_000))
+    val = rng.random(200_000)
+    a = compute_aggregates(
+        sort_window(Samples(tag, ts, val), n, 60_000), 0, 60_000, np.full(n, np.nan), np.full(n, -1, np.int64)
+    )
+    order = np.lexsort((np.arange(tag.shape[0]), ts, tag))
+    last_idx = order[np.r_[np.flatnonzero(np.diff(tag[order])), order.shape[0] - 1]]
+    assert np.array_equal(a.last[tag[last_idx]], val[last_idx])
+    assert np.allclose(a.sum, np.bincount(tag, weights=val, minlength=n))
+
+
+# ---------------------------------------------------------------- tumbling windows
+
+
+def test_windows_align_to_wall_clock_and_close_after_grace():
+    w = engine([G])
+    assert w.open_start_ms == T0 and w.open_end_ms == T0 + 60_000
+    w.ingest([0], [T0 + 1_000], [1.0])
+    assert w.close_due(T0 + 61_999) == []
+    (r,) = w.close_due(T0 + 62_000)
+    assert r.window_id == f"line1:{T0}" and (r.start_ms, r.end_ms) == (T0, T0 + 60_000)
+    assert r.values.count.tolist() == [1]
+    # Two more windows due at once: both come out, oldest first; the value is carried through.
+    rs = w.close_due(T0 + 182_000)
+    assert [x.start_ms for x in rs] == [T0 + 60_000, T0 + 120_000]
+    assert [x.values.twa[0] for x in rs] == [1.0, 1.0] and rs[1].values.count[0] == 0
+
+
+def test_sample_in_grace_period_of_next_window_stays_for_it():
+    w = engine([G])
+    w.ingest([0, 0], [T0 + 59_000, T0 + 60_500], [1.0, 5.0])  # second arrives in the grace period
+    (r,) = w.close_due(T0 + 62_000)
+    assert r.values.count[0] == 1 and r.values.last[0] == 1.0
+    (r2,) = w.close_due(T0 + 122_000)
+    # carried 1.0 covers 0.5 s, 5.0 covers 59.5 s
+    assert r2.values.count[0] == 1 and r2.values.twa[0] == pytest.approx((1 * 500 + 5 * 59_500) / 60_000)
+
+
+def test_global_tag_indices_foreign_and_nan_are_counted_not_buffered():
+    w = engine([G, C], tags=[10, 3], n_tags=20)
+    w.ingest([10, 3, 4, 99, -1, 10], [T0] * 6, [1.0, 5.0, 7.0, 1.0, 1.0, float("nan")])
+    assert w.stats.foreign == 3 and w.stats.nan == 1 and len(w.buffer) == 2
+    (r,) = w.close_due(T0 + 62_000)
+    assert r.tags.tolist() == [10, 3]
+    assert r.values.last.tolist() == [1.0, 5.0]
+
+
+def test_time_in_state_with_carried_in_state():
+    w = engine([S, S])
+    # window 1: member 0 enters state 2 at 10 s, 3 at 40 s; member 1 is 1 from 0 s
+    w.ingest([0, 0, 1], [T0 + 10_000, T0 + 40_000, T0], [2, 3, 1])
+    (r,) = w.close_due(T0 + 62_000)
+    assert r.time_in_state(0) == {2: 30_000, 3: 20_000}  # nothing known before 10 s
+    assert r.time_in_state(1) == {1: 60_000}
+    # window 2: member 0 carried in 3, goes 1 at 15 s, 3 at 30 s, 1 at 50 s; member 1 no sample
+    w.ingest([0, 0, 0], [T0 + 75_000, T0 + 90_000, T0 + 110_000], [1, 3, 1])
+    (r2,) = w.close_due(T0 + 122_000)
+    assert r2.time_in_state(0) == {1: 15_000 + 10_000, 3: 15_000 + 20_000}
+    assert r2.time_in_state(1) == {1: 60_000}
+    assert sum(r2.time_in_state(0).values()) == 60_000
+
+
+def test_late_gauge_sample_is_counted_and_only_updates_the_carry():
+    w = engine([G])
+    w.ingest([0], [T0 + 30_000], [1.0])
+    w.close_due(T0 + 62_000)
+    w.ingest([0], [T0 + 50_000], [9.0])  # its window is closed: late, newer than the carry
+    w.ingest([0], [T0 + 20_000], [4.0])  # late and older than the carry: nothing to do
+    assert w.stats.late == 2 and len(w.buffer) == 0
+    (r,) = w.close_due(T0 + 122_000)
+    assert r.late_since_last_close == 2
+    assert r.values.count[0] == 0 and r.values.twa[0] == 9.0
+
+
+def test_historical_samples_join_their_open_window_by_timestamp():
+    w = engine([G, C], rollover=[None, None])
+    w.ingest([1], [T0 + 1_000], [100.0])
+    # Store-and-forward flush arrives after live data, older timestamps, same open window.
+    w.ingest([0, 1], [T0 + 50_000, T0 + 55_000], [2.0, 130.0])
+    w.ingest([0, 1], [T0 + 20_000, T0 + 30_000], [1.0, 110.0])
+    (r,) = w.close_due(T0 + 62_000)
+    assert r.values.first[0] == 1.0 and r.values.last[0] == 2.0
+    assert r.values.twa[0] == pytest.approx((1 * 30_000 + 2 * 10_000) / 40_000)
+    assert r.counter_of(1) == (30.0, 30.0)
+    assert r.counter_resets.tolist() == [0]
+
+
+def test_counter_in_window_with_rollover_reset_and_late_value():
+    w = engine([C, C], rollover=[65536, None])
+    w.ingest([0, 1], [T0 + 1_000, T0 + 1_000], [65_000.0, 500.0])
+    w.ingest([0, 1], [T0 + 30_000, T0 + 30_000], [65_500.0, 20.0])  # member 1: PLC restarted
+    w.ingest([0], [T0 + 50_000], [100.0])  # member 0 wrapped: 36 + 100
+    (r,) = w.close_due(T0 + 62_000)
+    assert r.counter_of(0) == (500.0 + 136.0, 636.0)
+    assert r.counter_of(1) == (20.0, 20.0)
+    assert r.counter_rollovers.tolist() == [1, 0] and r.counter_resets.tolist() == [0, 1]
+    # A late cumulative value for member 1 (newer than its last, older than the open window):
+    # absorbed into the next window's delta, never lost.
+    w.ingest([1], [T0 + 59_000], [45.0])
+    w.ingest([1], [T0 + 20_000], [10.0])  # older than the checkpointed last: no information
+    w.ingest([1], [T0 + 70_000], [50.0])
+    (r2,) = w.close_due(T0 + 122_000)
+    assert r2.counter_of(1) == (30.0, 50.0)
+    assert w.stats.late == 2 and w.stats.late_counter_applied == 1
+    with pytest.raises(KeyError):
+        r2.counter_of(5)
+
+
+def test_flow_spec_validation():
+    with pytest.raises(ValueError):
+        FlowSpec("x", 60_000, tags=[1, 1], kinds=[G, G])
+    with pytest.raises(ValueError):
+        FlowSpec("x", 0, tags=[1], kinds=[G])
+    with pytest.raises(ValueError):
+        FlowSpec("x", 60_000, tags=[1], kinds=[C], rollover=[1.0, 2.0])
+    spec = FlowSpec("energy", 900_000, tags=[0], kinds=[G])
+    assert spec.window_start(T0 + 899_999) == T0 and spec.window_start(T0 + 900_000) == T0 + 900_000
