@@ -1,0 +1,51 @@
+"""Namespace payloads that are not ERP events: tag values and the delivery status of an event."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field, StrictBool, StrictFloat, StrictInt, StrictStr
+
+from uns_model.contract_base import Direction, Message, Payload
+
+TagScalar = StrictBool | StrictInt | StrictFloat | StrictStr | None
+
+
+class TagValue(Payload):
+    """A tag's value at a time: `{"timestamp_ms": ..., "value": ...}` under `_raw/`, retained."""
+
+    CONTRACT: ClassVar[str] = "tag_value"
+    VERSION: ClassVar[int] = 1
+    DIRECTION: ClassVar[Direction] = "plant_to_uns"
+    SOURCE_SYSTEM: ClassVar[str] = "PLC (via edge gateway and bridge)"
+    TARGET_SYSTEM: ClassVar[str] = "UNS (SCADA, MES, historians, MQTT Explorer)"
+
+    timestamp_ms: int = Field(ge=0, description="source timestamp of the value, Unix epoch milliseconds")
+    value: TagScalar = Field(description="the value in engineering units; null when the source sent null")
+
+
+DeliveryState = Literal["queued", "retrying", "delivered", "rejected"]
+
+
+class DeliveryStatus(Message):
+    """Where an event stands on its way to Odoo: queued, retrying, delivered (with the record) or rejected."""
+
+    CONTRACT: ClassVar[str] = "delivery_status"
+    VERSION: ClassVar[int] = 1
+    DIRECTION: ClassVar[Direction] = "bridge_to_uns"
+    SOURCE_SYSTEM: ClassVar[str] = "bridge outbox"
+    TARGET_SYSTEM: ClassVar[str] = "UNS (operators, audit)"
+
+    contract: Literal["delivery_status"] = "delivery_status"
+    version: Literal[1] = 1
+    event_id: str = Field(min_length=1, description="id of the event this status is about")
+    event_contract: str = Field(
+        min_length=1, description="contract of that event, e.g. 'production_reported'"
+    )
+    event_version: int = Field(ge=1)
+    state: DeliveryState
+    attempts: int = Field(default=0, ge=0)
+    odoo_model: str | None = Field(default=None, description="Odoo model written, once delivered")
+    odoo_id: int | None = Field(default=None, description="Odoo record id, once delivered")
+    reason: str | None = Field(default=None, description="why it is retrying or was rejected")
+    updated_unix_ms: int = Field(ge=0)
