@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Final
+from operator import attrgetter
+from typing import Any, Final, cast
 
 from sparkplug.codec_arrays import ARRAY_DECODERS, ARRAY_ENCODERS, ArrayFormatError
-from sparkplug.codec_scalar import SCALAR_FROM_WIRE, SCALAR_TO_WIRE, WireValueError, text_from_wire
+from sparkplug.codec_scalar import SCALAR_FROM_WIRE, SCALAR_TO_WIRE, WireValueError, identity, text_from_wire
 from sparkplug.codec_struct import (
     fill_dataset,
     fill_metadata,
@@ -26,6 +27,7 @@ from sparkplug.datatypes import (
     METRIC_VALUE_FIELD,
     SCALAR_FIELD,
     SCALAR_FIELDS_ACCEPTED,
+    SIGNED_BITS,
     TEMPLATE_VALUE,
     DataType,
     datatype_from_number,
@@ -39,6 +41,8 @@ PbMetric = pb.Payload.Metric
 PbTemplate = pb.Payload.Template
 
 MetricDecoder = Callable[[PbMetric], Any]
+# The generated stubs type HasField's argument as a Literal of field names; ours come from tables.
+_HAS = cast(Callable[[PbMetric, str], bool], PbMetric.HasField)
 
 
 def _name(m: PbMetric) -> str | None:
@@ -63,36 +67,70 @@ def _mismatch(m: PbMetric, datatype: DataType, which: str | None, expected: str)
     )
 
 
+def _slow_path(m: PbMetric, datatype: DataType, accepted: frozenset[str], expected: str) -> Any:
+    """The value is not in the usual field: read it from an alternative field, or explain why not."""
+    which = m.WhichOneof("value")
+    if which is None:
+        return None
+    if which not in accepted:
+        raise _mismatch(m, datatype, which, expected)
+    return _convert(m, datatype, which)
+
+
+def _convert(m: PbMetric, datatype: DataType, which: str) -> Any:
+    try:
+        return SCALAR_FROM_WIRE[datatype](getattr(m, which))
+    except WireValueError as exc:
+        raise SparkplugDecodeError(
+            f"{_label(m)}: {exc}", reason=exc.reason, metric=_name(m), datatype=int(datatype)
+        ) from None
+
+
+# HasField on the expected member costs about a third of WhichOneof, so the decoders below try it
+# first and only fall back to WhichOneof when the value is elsewhere (or absent, or wrong).
 def _scalar_decoder(datatype: DataType) -> MetricDecoder:
     accepted = SCALAR_FIELDS_ACCEPTED[datatype]
+    field = SCALAR_FIELD[datatype]
     convert = SCALAR_FROM_WIRE[datatype]
-    expected = SCALAR_FIELD[datatype]
+    bits = SIGNED_BITS.get(datatype)
+    has = _HAS
+    get = attrgetter(field)
+
+    if bits is not None:
+        mask = (1 << bits) - 1
+        sign = 1 << (bits - 1)
+
+        def decode_signed(m: PbMetric) -> Any:
+            if has(m, field):
+                return ((get(m) & mask) ^ sign) - sign
+            return _slow_path(m, datatype, accepted, field)
+
+        return decode_signed
+
+    if convert is identity:
+
+        def decode_plain(m: PbMetric) -> Any:
+            if has(m, field):
+                return get(m)
+            return _slow_path(m, datatype, accepted, field)
+
+        return decode_plain
 
     def decode(m: PbMetric) -> Any:
-        which = m.WhichOneof("value")
-        if which not in accepted:
-            if which is None:
-                return None
-            raise _mismatch(m, datatype, which, expected)
-        try:
-            return convert(getattr(m, which))
-        except WireValueError as exc:
-            raise SparkplugDecodeError(
-                f"{_label(m)}: {exc}", reason=exc.reason, metric=_name(m), datatype=int(datatype)
-            ) from None
+        if has(m, field):
+            return _convert(m, datatype, field)
+        return _slow_path(m, datatype, accepted, field)
 
     return decode
 
 
 def _bytes_decoder(datatype: DataType) -> MetricDecoder:
     array = ARRAY_DECODERS.get(datatype)
+    has = _HAS
 
     def decode(m: PbMetric) -> Any:
-        which = m.WhichOneof("value")
-        if which != BYTES_VALUE:
-            if which is None:
-                return None
-            raise _mismatch(m, datatype, which, BYTES_VALUE)
+        if not has(m, BYTES_VALUE):
+            return _slow_path(m, datatype, frozenset(), BYTES_VALUE)
         if array is None:
             return m.bytes_value
         try:

@@ -173,7 +173,7 @@ def _unsigned(datatype: DataType) -> Callable[[int], int]:
     return from_wire
 
 
-def _identity(raw: Any) -> Any:
+def identity(raw: Any) -> Any:
     return raw
 
 
@@ -186,11 +186,11 @@ SCALAR_FROM_WIRE: Final[dict[DataType, Callable[[Any], Any]]] = {
     DataType.UInt8: _unsigned(DataType.UInt8),
     DataType.UInt16: _unsigned(DataType.UInt16),
     DataType.UInt32: _unsigned(DataType.UInt32),
-    DataType.UInt64: _identity,
-    DataType.DateTime: _identity,
-    DataType.Float: _identity,
-    DataType.Double: _identity,
-    DataType.Boolean: _identity,
+    DataType.UInt64: identity,
+    DataType.DateTime: identity,
+    DataType.Float: identity,
+    DataType.Double: identity,
+    DataType.Boolean: identity,
     DataType.String: _str_from_wire,
     DataType.Text: _str_from_wire,
     DataType.UUID: _str_from_wire,
