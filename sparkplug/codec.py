@@ -31,10 +31,13 @@ def encode_payload(p: Payload, *, include_datatypes: bool = True) -> bytes:
 def payload_to_pb(p: Payload, *, include_datatypes: bool = True) -> PbPayload:
     """The protobuf Payload message for a Payload value object."""
     msg = PbPayload()
-    if p.timestamp is not None:
-        msg.timestamp = p.timestamp
-    if p.seq is not None:
-        msg.seq = p.seq
+    try:
+        if p.timestamp is not None:
+            msg.timestamp = p.timestamp
+        if p.seq is not None:
+            msg.seq = p.seq
+    except ValueError as exc:
+        raise ValueError(f"payload timestamp/seq must be uint64: {exc}") from None
     if p.uuid is not None:
         msg.uuid = p.uuid
     if p.body is not None:

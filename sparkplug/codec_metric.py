@@ -266,10 +266,13 @@ def fill_metric(pb_metric: PbMetric, metric: Metric, *, include_datatype: bool =
     """Write a Metric value object into an (empty) protobuf Metric."""
     if metric.name is not None:
         pb_metric.name = metric.name
-    if metric.alias is not None:
-        pb_metric.alias = metric.alias
-    if metric.timestamp is not None:
-        pb_metric.timestamp = metric.timestamp
+    try:
+        if metric.alias is not None:
+            pb_metric.alias = metric.alias
+        if metric.timestamp is not None:
+            pb_metric.timestamp = metric.timestamp
+    except ValueError as exc:
+        raise ValueError(f"{_label(pb_metric)}: alias and timestamp must be uint64: {exc}") from None
     if metric.is_historical:
         pb_metric.is_historical = True
     if metric.is_transient:

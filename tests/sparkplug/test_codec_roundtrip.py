@@ -273,3 +273,16 @@ def test_out_of_range_integer_refused_on_encode(dt: DataType, value: int) -> Non
 def test_bad_values_refused_on_encode(dt: DataType, value: object, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         encode_payload(Payload(metrics=[Metric("x", datatype=dt, value=value)]))
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        (Payload(seq=-1), "payload timestamp/seq must be uint64"),
+        (Payload(timestamp=2**64), "payload timestamp/seq must be uint64"),
+        (Payload(metrics=[Metric("a", alias=-1, datatype=D.Int8, value=1)]), "metric 'a': alias"),
+    ],
+)
+def test_header_fields_out_of_range(payload: Payload, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        encode_payload(payload)

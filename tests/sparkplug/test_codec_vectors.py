@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,26 @@ def test_spec_int32_array_example() -> None:
     )
     p = parse_payload(pb.Payload(metrics=[m]).SerializeToString())
     assert metric_value(p.metrics[0]) == [123456789, 987654321]
+
+
+def test_committed_module_is_generated_from_the_committed_proto(tmp_path: Path) -> None:
+    # Catches an edit of sparkplug_b.proto without `make proto` (or the reverse).
+    from google.protobuf import descriptor_pb2
+    from grpc_tools import protoc  # type: ignore[import-untyped]
+
+    proto_dir = Path(pb.__file__).parent
+    out = tmp_path / "set.pb"
+    rc = protoc.main(["protoc", f"-I{proto_dir}", f"--descriptor_set_out={out}", "sparkplug_b.proto"])
+    assert rc == 0
+    compiled = descriptor_pb2.FileDescriptorSet.FromString(out.read_bytes()).file[0]
+
+    def strip_json_names(messages: Iterable[descriptor_pb2.DescriptorProto]) -> None:
+        # protoc fills json_name in descriptor sets; the generated module leaves it out.
+        for m in messages:
+            for f in m.field:
+                f.ClearField("json_name")
+            strip_json_names(m.nested_type)
+
+    strip_json_names(compiled.message_type)
+    committed = descriptor_pb2.FileDescriptorProto.FromString(pb.DESCRIPTOR.serialized_pb)
+    assert compiled == committed
