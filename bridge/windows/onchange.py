@@ -21,6 +21,8 @@ BoolArr = npt.NDArray[np.bool_]
 
 @dataclass(frozen=True, slots=True)
 class StateChange:
+    """A tag's value changed at ts_ms (old -> new); lists of these come in time order."""
+
     tag_idx: int
     ts_ms: int
     old: float
@@ -115,6 +117,7 @@ class ChangeDetector(_Evaluator):
         b = self._prepare(tag_idx, ts_ms, values)
         changed, prev = self._changes(b)
         idx = np.flatnonzero(changed)
+        idx = idx[np.argsort(b.ts[idx], kind="stable")]  # in time order, tag order within a ms
         return [
             StateChange(t, s, o, n)
             for t, s, o, n in zip(

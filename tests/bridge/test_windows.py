@@ -15,7 +15,14 @@ T0 = 1_764_149_400_000  # a whole quarter hour: 60 s and 15 min windows start he
 G, S, C = TagKind.GAUGE, TagKind.STATE, TagKind.COUNTER
 
 
-def engine(kinds, rollover=None, tags=None, n_tags=None, window_ms=60_000, grace_ms=2_000):
+def engine(
+    kinds: list[TagKind],
+    rollover: list[float | None] | None = None,
+    tags: list[int] | None = None,
+    n_tags: int | None = None,
+    window_ms: int = 60_000,
+    grace_ms: int = 2_000,
+) -> TumblingWindows:
     tags = list(range(len(kinds))) if tags is None else tags
     spec = FlowSpec("line1", window_ms, tags=tags, kinds=kinds, rollover=rollover, grace_ms=grace_ms)
     return TumblingWindows(spec, n_tags=n_tags or (max(tags) + 1), start_ms=T0 + 5_000)
