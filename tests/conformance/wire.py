@@ -127,3 +127,60 @@ def retained(host: str, port: int, topic: str) -> list[Seen]:
         return [m for m in w.messages[: end.index] if m.retain and m.topic != marker]
     finally:
         w.close()
+
+
+class Collector:
+    """Whatever a HostApplication hands on (batches, lifecycle events, rejects), waitable."""
+
+    def __init__(self) -> None:
+        self.items: list[Any] = []
+        self._cond = threading.Condition()
+
+    def __call__(self, *item: Any) -> None:
+        with self._cond:
+            self.items.append(item[0] if len(item) == 1 else item)
+            self._cond.notify_all()
+
+    def wait_for(self, pred: Callable[[Any], bool], *, timeout: float = WAIT) -> Any:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for it in self.items:
+                    if pred(it):
+                        return it
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"nothing matching within {timeout}s; have {self.items[-10:]}")
+                self._cond.wait(left)
+
+    def of(self, kind: type) -> list[Any]:
+        with self._cond:
+            return [it for it in self.items if isinstance(it, kind)]
+
+
+def sp(seq: int | None, *metrics: Any, timestamp: int | None = None) -> bytes:
+    """A Sparkplug payload from (name, alias, datatype, value) tuples; name/alias None to leave out."""
+    p = pb.Payload(timestamp=timestamp if timestamp is not None else int(time.time() * 1000))
+    if seq is not None:
+        p.seq = seq
+    for name, alias, datatype, value in metrics:
+        m = p.metrics.add()
+        if name is not None:
+            m.name = name
+        if alias is not None:
+            m.alias = alias
+        if datatype is not None:
+            m.datatype = int(datatype)
+        if value is None:
+            m.is_null = True
+        elif isinstance(value, bool):
+            m.boolean_value = value
+        elif isinstance(value, float):
+            m.double_value = value
+        elif isinstance(value, str):
+            m.string_value = value
+        elif int(datatype or 0) in (4, 8, 13):
+            m.long_value = value & 0xFFFFFFFFFFFFFFFF
+        else:
+            m.int_value = value & 0xFFFFFFFF
+    return p.SerializeToString()
