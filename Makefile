@@ -59,7 +59,7 @@ lint: venv
 	$(BIN)/mypy .
 
 proto: venv
-	$(BIN)/python -m grpc_tools.protoc -Isparkplug/proto --python_out=sparkplug/proto \
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m grpc_tools.protoc -Isparkplug/proto --python_out=sparkplug/proto \
 	  --mypy_out=sparkplug/proto sparkplug/proto/sparkplug_b.proto
 
 demo: venv mosquitto
