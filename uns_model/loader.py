@@ -80,6 +80,12 @@ def _message_for(err: ErrorDetails) -> str:
     value = err.get("input")
     if err["type"] == "string_pattern_mismatch" and field in _NAME_FIELDS:
         return f"{value!r} breaks the naming rule: {LEVEL_RULE}"
+    if err["type"] == "string_pattern_mismatch" and field == "node_id":
+        return f"{value!r} is not an OPC UA node id"
+    if err["type"] == "string_pattern_mismatch" and field == "endpoint":
+        return f"{value!r} is not an OPC UA endpoint"
+    if err["type"] == "extra_forbidden":
+        return f"unknown field '{field}'"
     if err["type"] == "invalid_role" and isinstance(value, dict):
         return f"unknown tag role {value.get('role')!r}"
     return err["msg"]

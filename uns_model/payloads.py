@@ -7,6 +7,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
 from uns_model.contract_base import Direction, Message, Payload
+from uns_model.delivery import PublishedDeliveryState
 
 TagScalar = StrictBool | StrictInt | StrictFloat | StrictStr | None
 
@@ -24,11 +25,8 @@ class TagValue(Payload):
     value: TagScalar = Field(description="the value in engineering units; null when the source sent null")
 
 
-DeliveryState = Literal["queued", "retrying", "delivered", "rejected"]
-
-
 class DeliveryStatus(Message):
-    """Where an event stands on its way to Odoo: queued, retrying, delivered (with the record) or rejected."""
+    """Where an event stands on its way to Odoo: queued, retrying, delivered (with the records) or dead."""
 
     CONTRACT: ClassVar[str] = "delivery_status"
     VERSION: ClassVar[int] = 1
@@ -39,13 +37,14 @@ class DeliveryStatus(Message):
     contract: Literal["delivery_status"] = "delivery_status"
     version: Literal[1] = 1
     event_id: str = Field(min_length=1, description="id of the event this status is about")
-    event_contract: str = Field(
-        min_length=1, description="contract of that event, e.g. 'production_reported'"
-    )
+    event_contract: str = Field(min_length=1, description="that event's contract name")
     event_version: int = Field(ge=1)
-    state: DeliveryState
+    ordering_key: str = Field(min_length=1, description="the event's delivery queue (order, work center...)")
+    state: PublishedDeliveryState = Field(description="queued, retrying, delivered or dead (parked)")
     attempts: int = Field(default=0, ge=0)
-    odoo_model: str | None = Field(default=None, description="Odoo model written, once delivered")
-    odoo_id: int | None = Field(default=None, description="Odoo record id, once delivered")
-    reason: str | None = Field(default=None, description="why it is retrying or was rejected")
+    target: str | None = Field(default=None, description="the sink holding it, once delivered")
+    record_model: str | None = Field(default=None, description="Odoo model written, once delivered")
+    record_ids: list[int] = Field(default_factory=list, description="Odoo record ids, once delivered")
+    reason: str | None = Field(default=None, description="why it is retrying or dead, in our words")
+    remote_error: str | None = Field(default=None, description="the remote side's own error text, if any")
     updated_unix_ms: int = Field(ge=0)

@@ -206,7 +206,7 @@ AnyTag = Annotated[
         _role_of,
         custom_error_type="invalid_role",
         custom_error_message="unknown tag role",
-        custom_error_context={"roles": ", ".join(("none", *get_args(TagRole)))},
+        custom_error_context={"roles": ", ".join(get_args(TagRole))},
     ),
 ]
 
