@@ -97,6 +97,56 @@ def _fail(message: str) -> int:
     return 1
 
 
+# -- listen --------------------------------------------------------------------------------------------
+
+
+def _add_listen(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = subcommands.add_parser(
+        "listen",
+        help="print live Sparkplug B traffic, decoded (passive: publishes nothing)",
+        description="Subscribe to spBv1.0/... and print each message decoded, metric names resolved from the "
+        "births seen. Passive: no STATE, no rebirth requests, nothing published. Runs until interrupted.",
+    )
+    p.add_argument(
+        "--broker", default="mqtt://127.0.0.1:1883", help="mqtt://[user:pass@]host[:port] or mqtts://"
+    )
+    p.add_argument("--group", action="append", default=[], help="Sparkplug group id to follow (repeatable)")
+    p.add_argument("--json", action="store_true", help="one JSON object per message")
+    p.add_argument("--count", type=int, default=0, help="stop after N messages")
+    p.add_argument("--seconds", type=float, default=0.0, help="stop after S seconds")
+    p.add_argument(
+        "--max-size", type=int, default=DEFAULT_MAX_SIZE, help="larger payloads are reported, not decoded"
+    )
+    p.set_defaults(func=run_listen)
+
+
+def run_listen(args: argparse.Namespace) -> int:
+    from sparkplug.listen import Listener
+
+    try:
+        listener = Listener(args.broker, groups=args.group, max_size=args.max_size)
+    except SparkplugError as exc:
+        print(f"uns sparkplug listen: {exc}", file=sys.stderr)
+        return 2
+
+    def show(view: dict[str, Any]) -> None:
+        line = json.dumps(view, ensure_ascii=False) if args.json else listener.format_text(view)
+        print(line, flush=True)
+
+    try:
+        seen = listener.run(show, count=args.count or None, seconds=args.seconds or None)
+    except KeyboardInterrupt:
+        return 130
+    except (OSError, SparkplugError) as exc:
+        print(f"uns sparkplug listen: {exc}", file=sys.stderr)
+        return 1
+    print(f"uns sparkplug listen: {seen} message(s)", file=sys.stderr)
+    return 0
+
+
 # The `sparkplug` group's subcommands, in help order. To add one (e.g. `listen`), write an
 # `_add_<name>(subcommands)` function like _add_decode and append it here.
-SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [_add_decode]
+SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
+    _add_decode,
+    _add_listen,
+]
