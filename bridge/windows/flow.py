@@ -5,8 +5,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from bridge.windows.aggregates import Aggregates, StateTimes
 from bridge.windows.buffers import F64, I32, I64
@@ -35,9 +37,9 @@ class FlowSpec:
 
     name: str
     window_ms: int
-    tags: Sequence[int] | I32
-    kinds: Sequence[TagKind | int] | U8
-    rollover: Sequence[float | None] | F64 | None = None
+    tags: Sequence[int] | npt.NDArray[np.integer[Any]]
+    kinds: Sequence[TagKind | int] | npt.NDArray[np.integer[Any]]
+    rollover: Sequence[float | None] | npt.NDArray[np.floating[Any]] | None = None
     grace_ms: int = 2000
     offset_ms: int = 0
     tag_keys: Sequence[str] | None = None
