@@ -1,0 +1,201 @@
+"""Marking manufacturing orders done: quantity and consumption checks, backorder split, inventory posting
+(Odoo 18 mrp_production.py: pre_button_mark_done, button_mark_done, _split_productions, _post_inventory)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from ..errors import UserError
+from ..fields import now_string
+from ..orm import Model
+from .mrp_production import EPS, backorder_name
+
+
+def pre_mark_done(productions: Model) -> Any:
+    for mo in productions:
+        if mo.state in ("draft", "cancel", "done"):
+            raise UserError(
+                f"Manufacturing order {mo.name} must be confirmed before it can be marked as done."
+            )
+        if abs(mo.qty_producing) > EPS:
+            continue
+        _set_quantities(mo)
+    issues = _consumption_issues(productions)
+    if issues:
+        return productions._consumption_action(issues)
+    if not productions.env.context.get("skip_backorder"):
+        short = [mo for mo in productions if mo.product_qty - mo.qty_producing > EPS]
+        if short:
+            return productions._backorder_action(short)
+    return True
+
+
+def _set_quantities(mo: Model) -> None:
+    """_set_quantities + _set_qty_producing: produce everything, consume what the BoM expects."""
+    Model.write(mo, {"qty_producing": mo.product_qty - mo.qty_produced})
+    for move in mo.move_raw_ids:
+        if move.manual_consumption and move.picked:
+            continue
+        move.write({"quantity": move.product_uom_qty, "picked": True})
+    mo._recompute_state()
+
+
+def _consumption_issues(productions: Model) -> list[tuple[Model, Model, float, float]]:
+    """_get_consumption_issues: picked quantities against the BoM's share for qty_producing."""
+    issues: list[tuple[Model, Model, float, float]] = []
+    if productions.env.context.get("skip_consumption"):
+        return issues
+    for mo in productions:
+        bom = mo.bom_id.sudo()
+        if mo.consumption == "flexible" or not bom or not bom.bom_line_ids:
+            continue
+        expected: dict[int, float] = defaultdict(float)
+        products: dict[int, Model] = {}
+        for line in bom.bom_line_ids:
+            share = line.product_qty * mo.product_qty / (bom.product_qty or 1.0)
+            expected[line.product_id.id] += share * mo.qty_producing / mo.product_qty
+            products[line.product_id.id] = line.product_id
+        done: dict[int, float] = defaultdict(float)
+        for move in mo.move_raw_ids:
+            quantity = move.quantity if move.picked else 0.0
+            if move.product_id.id not in expected and move.picked and abs(move.quantity) > EPS:
+                issues.append((mo, move.product_id, move.quantity, 0.0))
+                continue
+            done[move.product_id.id] += quantity
+        for product_id, qty in expected.items():
+            rounding = products[product_id].uom_id.rounding or 0.01
+            if abs(round(qty / rounding) - round(done.get(product_id, 0.0) / rounding)) > 0:
+                issues.append((mo, products[product_id], done.get(product_id, 0.0), qty))
+    return issues
+
+
+def mark_done(productions: Model) -> Any:
+    res = pre_mark_done(productions)
+    if res is not True:
+        return res
+    env = productions.env
+    to_backorder = productions.browse(env.context.get("mo_ids_to_backorder") or [])
+    to_backorder = productions.browse([i for i in to_backorder.ids if i in productions.ids])
+    productions.mapped("workorder_ids").button_finish()
+    backorders = split_productions(to_backorder) if to_backorder else productions.browse(())
+    for mo in productions:
+        _post_inventory(mo)
+    for mo in productions - to_backorder:
+        (mo.move_raw_ids | mo.move_finished_ids).filtered(lambda m: m.state not in ("done", "cancel")).write(
+            {"state": "done", "product_uom_qty": 0.0}
+        )
+    for mo in productions:
+        Model.write(mo, {"date_finished": now_string(), "priority": "0", "is_locked": True, "state": "done"})
+    if env.context.get("skip_redirection") or not backorders:
+        return True
+    ctx = {k: v for k, v in env.context.items() if not k.startswith("default_")}
+    ctx = {k: (False if k.startswith("skip_") else v) for k, v in ctx.items()}
+    action: dict[str, Any] = {
+        "res_model": "mrp.production",
+        "type": "ir.actions.act_window",
+        "context": dict(ctx, mo_ids_to_backorder=None),
+    }
+    if len(backorders) == 1:
+        action.update({"views": [[False, "form"]], "view_mode": "form", "res_id": backorders.ids[0]})
+    else:
+        action.update(
+            {
+                "name": "Backorder MO",
+                "domain": [["id", "in", backorders.ids]],
+                "views": [[False, "list"], [False, "form"]],
+                "view_mode": "list,form",
+            }
+        )
+    return action
+
+
+def split_productions(productions: Model) -> Model:
+    """_split_productions with default amounts [qty_producing, rest]: rename, shrink, create backorders."""
+    backorders = productions.browse(())
+    for mo in productions.sudo():
+        initial_qty = mo.product_qty
+        remainder = max(mo.product_qty - mo.qty_producing, 0.0)
+        if remainder <= EPS:
+            continue
+        if mo.backorder_sequence == 0:
+            Model.write(mo, {"backorder_sequence": 1})
+        mo_name = backorder_name(mo.name, mo.backorder_sequence)
+        Model.write(mo, {"name": mo_name, "product_qty": mo.qty_producing})
+        (mo.move_raw_ids | mo.move_finished_ids).write({"name": mo_name})
+        group = mo.procurement_group_id
+        next_seq = max(group.mrp_production_ids.mapped("backorder_sequence") or [1]) + 1
+        backorder = mo.with_context(skip_moves=True).create(
+            {
+                "name": backorder_name(mo_name, next_seq),
+                "backorder_sequence": next_seq,
+                "product_id": mo.product_id.id,
+                "product_qty": remainder,
+                "product_uom_id": mo.product_uom_id.id,
+                "bom_id": mo.bom_id.id,
+                "consumption": mo.consumption,
+                "origin": mo.origin,
+                "procurement_group_id": group.id,
+                "date_start": mo.date_start,
+                "date_deadline": mo.date_deadline,
+                "user_id": mo.user_id.id,
+                "company_id": mo.company_id.id,
+            }
+        )
+        Model.write(backorder, {"state": "confirmed"})
+        for move in mo.move_raw_ids | mo.move_finished_ids:
+            unit_factor = move.product_uom_qty / initial_qty if initial_qty else 0.0
+            move.write({"product_uom_qty": mo.product_qty * unit_factor})
+            link = "raw_material_production_id" if move.raw_material_production_id else "production_id"
+            move.create(
+                {
+                    "name": backorder.name,
+                    "origin": move.origin,
+                    "product_id": move.product_id.id,
+                    "product_uom_qty": remainder * unit_factor,
+                    "product_uom": move.product_uom.id,
+                    link: backorder.id,
+                    "bom_line_id": move.bom_line_id.id,
+                    "state": "confirmed",
+                    "manual_consumption": move.manual_consumption,
+                }
+            )
+        for wo in mo.workorder_ids:
+            wo.create(
+                {
+                    "name": wo.name,
+                    "workcenter_id": wo.workcenter_id.id,
+                    "production_id": backorder.id,
+                    "operation_id": wo.operation_id.id,
+                    "sequence": wo.sequence,
+                    "duration_expected": wo.duration_expected,
+                    "state": "ready",
+                }
+            )
+        backorders |= backorder
+    return backorders.with_env(productions.env)
+
+
+def _post_inventory(mo: Model) -> None:
+    """Picked components are consumed, unpicked ones cancelled; the finished move gets qty and lot."""
+    for move in mo.move_raw_ids:
+        if move.state in ("done", "cancel"):
+            continue
+        move.write({"state": "done"} if move.picked else {"state": "cancel"})
+    finished = mo.move_finished_ids.filtered(
+        lambda m: m.product_id.id == mo.product_id.id and m.state not in ("done", "cancel")
+    )
+    lots = mo.lot_producing_ids if "lot_producing_ids" in mo._fields else mo.lot_producing_id
+    if finished and mo.product_id.tracking in ("lot", "serial") and not lots:
+        raise UserError(
+            f"You need to supply a Lot/Serial Number for product:\n- {mo.product_id.display_name}"
+        )
+    for move in finished:
+        move.write(
+            {
+                "quantity": mo.qty_producing - mo.qty_produced,
+                "picked": True,
+                "state": "done",
+                "lot_ids": [(6, 0, lots.ids)],
+            }
+        )

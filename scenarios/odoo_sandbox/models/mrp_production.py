@@ -1,0 +1,294 @@
+"""Manufacturing orders: BoM explosion, confirm, production state, mark done with backorders and consumption
+checks (addons/mrp/models/mrp_production.py of Odoo 18)."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from ..errors import UserError
+from ..fields import (
+    Boolean,
+    Char,
+    Datetime,
+    Float,
+    Integer,
+    Many2many,
+    Many2one,
+    One2many,
+    Selection,
+    now_string,
+)
+from ..orm import Model, api_multi
+from .mrp_bom import CONSUMPTION, window_action_dict
+
+SIZE_BACK_ORDER_NUMERING = 3
+STATES = [
+    ("draft", "Draft"),
+    ("confirmed", "Confirmed"),
+    ("progress", "In Progress"),
+    ("to_close", "To Close"),
+    ("done", "Done"),
+    ("cancel", "Cancelled"),
+]
+EPS = 1e-6
+
+
+def backorder_name(name: str, sequence: int) -> str:
+    """_get_name_backorder: suffix -001, -002... replacing an existing numeric suffix after the first."""
+    if not sequence:
+        return name
+    seq_back = "-" + "0" * (SIZE_BACK_ORDER_NUMERING - 1 - int(math.log10(sequence))) + str(sequence)
+    if re.search(r"-\d+$", name) and sequence > 1:
+        return re.sub(r"-\d+$", seq_back, name)
+    return name + seq_back
+
+
+class MrpProduction(Model):
+    _name = "mrp.production"
+    _description = "Manufacturing Order"
+    _order = "priority desc, date_start asc,id"
+    name = Char("Reference", default="New", copy=False)
+    priority = Selection([("0", "Normal"), ("1", "Urgent")], "Priority", default="0")
+    origin = Char("Source")
+    product_id = Many2one("product.product", "Product", required=True)
+    product_tmpl_id = Many2one("product.template", "Product Template", related="product_id.product_tmpl_id")
+    product_tracking = Selection(
+        [("serial", "By Unique Serial Number"), ("lot", "By Lots"), ("none", "By Quantity")],
+        "Product Tracking",
+        related="product_id.tracking",
+    )
+    product_qty = Float("Quantity To Produce", default=1.0, required=True)
+    product_uom_qty = Float("Total Quantity", related="product_qty")
+    product_uom_id = Many2one("uom.uom", "Product Unit of Measure", required=True)
+    bom_id = Many2one("mrp.bom", "Bill of Material")
+    consumption = Selection(CONSUMPTION, "Consumption", default="flexible", required=True)
+    state = Selection(STATES, "State", default="draft", readonly=True)
+    qty_producing = Float("Quantity Producing", default=0.0)
+    qty_produced = Float("Quantity Produced", compute="_compute_qty_produced", store=False)
+    date_start = Datetime("Start", default=lambda rec: now_string(), required=True)
+    date_finished = Datetime("End")
+    date_deadline = Datetime("Deadline")
+    is_locked = Boolean("Is Locked", default=False)
+    user_id = Many2one("res.users", "Responsible", default=lambda rec: rec.env.uid)
+    company_id = Many2one("res.company", "Company", default=lambda rec: rec.env.user.sudo().company_id.id)
+    lot_producing_id = Many2one("stock.lot", "Lot/Serial Number", until=19)
+    lot_producing_ids = Many2many("stock.lot", "Lot/Serial Numbers", since=19)
+    backorder_sequence = Integer("Backorder Sequence", default=0)
+    procurement_group_id = Many2one("procurement.group", "Procurement Group")
+    move_raw_ids = One2many(
+        "stock.move", "raw_material_production_id", "Components", domain=[("scrapped", "=", False)]
+    )
+    move_finished_ids = One2many(
+        "stock.move", "production_id", "Finished Products", domain=[("scrapped", "=", False)]
+    )
+    workorder_ids = One2many("mrp.workorder", "production_id", "Work Orders")
+    scrap_ids = One2many("stock.scrap", "production_id", "Scraps")
+    scrap_count = Integer("Scrap Move", compute="_compute_scrap_count", store=False)
+    workcenter_id = Many2one("mrp.workcenter", "Work Center", compute="_compute_workcenter_id", store=False)
+
+    # ---- computes --------------------------------------------------------------------------
+    def _compute_qty_produced(self) -> float:
+        done = self.move_finished_ids.filtered(
+            lambda m: m.state == "done" and m.product_id.id == self.product_id.id
+        )
+        return float(sum(done.mapped("quantity")))
+
+    def _compute_scrap_count(self) -> int:
+        return len(self.scrap_ids)
+
+    def _compute_workcenter_id(self) -> Any:
+        return self.workorder_ids.browse(self.workorder_ids.ids[:1]).workcenter_id.id or False
+
+    def _recompute_state(self) -> None:
+        """_compute_state: the rules that move an order between confirmed, progress and to_close."""
+        for mo in self.sudo():
+            if mo.state in ("draft", "cancel", "done"):
+                continue
+            wo_states = mo.workorder_ids.mapped("state")
+            if (wo_states and all(s in ("done", "cancel") for s in wo_states)) or (
+                not wo_states and mo.qty_producing >= mo.product_qty - EPS
+            ):
+                new = "to_close"
+            elif (
+                any(s in ("progress", "done") for s in wo_states)
+                or abs(mo.qty_producing) > EPS
+                or any(mo.move_raw_ids.mapped("picked"))
+            ):
+                new = "progress"
+            else:
+                new = "confirmed"
+            if new != mo.state:
+                mo.env.cr.execute('UPDATE "mrp_production" SET state=? WHERE id=?', (new, mo.id))
+                mo.env.invalidate(self._name)
+
+    # ---- create / write --------------------------------------------------------------------
+    def _prepare_create(self, vals: dict[str, Any]) -> dict[str, Any]:
+        product = self.env["product.product"].sudo().browse(vals.get("product_id") or ())
+        if not vals.get("name") or vals["name"] == "New":
+            vals["name"] = f"WH/MO/{self.env.registry.next_by_code('mrp.production'):05d}"
+        if product and not vals.get("product_uom_id"):
+            vals["product_uom_id"] = product.uom_id.id
+        if product and "bom_id" not in vals:
+            vals["bom_id"] = self.env["mrp.bom"]._bom_find(product).id or False
+        if vals.get("bom_id") and "consumption" not in vals:
+            vals["consumption"] = self.env["mrp.bom"].sudo().browse(vals["bom_id"]).consumption
+        if not vals.get("procurement_group_id"):
+            vals["procurement_group_id"] = (
+                self.env["procurement.group"].sudo().create({"name": vals["name"]}).id
+            )
+        return vals
+
+    def _post_create(self, vals: dict[str, Any]) -> None:
+        if not vals.get("move_raw_ids") and not self.env.context.get("skip_moves"):
+            self._generate_moves()
+
+    def _generate_moves(self) -> None:
+        """_compute_move_raw_ids / _compute_move_finished_ids / _compute_workorder_ids from the BoM."""
+        moves = self.env["stock.move"].sudo()
+        state = "draft" if self.state == "draft" else "confirmed"
+        bom = self.bom_id.sudo()
+        if bom:
+            factor = self.product_qty / (bom.product_qty or 1.0)
+            for line in bom.bom_line_ids:
+                moves.create(
+                    {
+                        "name": self.name,
+                        "origin": self.name,
+                        "product_id": line.product_id.id,
+                        "product_uom_qty": line.product_qty * factor,
+                        "product_uom": line.product_uom_id.id,
+                        "raw_material_production_id": self.id,
+                        "bom_line_id": line.id,
+                        "state": state,
+                        "manual_consumption": line.manual_consumption,
+                    }
+                )
+            for op in bom.operation_ids:
+                self.env["mrp.workorder"].sudo().create(
+                    {
+                        "name": op.name,
+                        "workcenter_id": op.workcenter_id.id,
+                        "production_id": self.id,
+                        "operation_id": op.id,
+                        "sequence": op.sequence,
+                        "duration_expected": op.time_cycle_manual,
+                        "state": "pending" if state == "draft" else "ready",
+                    }
+                )
+        moves.create(
+            {
+                "name": self.name,
+                "origin": self.name,
+                "product_id": self.product_id.id,
+                "product_uom_qty": self.product_qty,
+                "product_uom": self.product_uom_id.id,
+                "production_id": self.id,
+                "state": state,
+            }
+        )
+
+    def write(self, vals: dict[str, Any]) -> bool:
+        for mo in self:
+            if mo.state == "done" and ("lot_producing_id" in vals or "qty_producing" in vals):
+                raise UserError("You cannot edit the quantity or the lot of a done manufacturing order.")
+        result = super().write(vals)
+        if {"qty_producing", "product_qty"} & set(vals):
+            self._recompute_state()
+        return bool(result)
+
+    write._rpc = "multi"  # type: ignore[attr-defined]
+
+    # ---- actions ---------------------------------------------------------------------------
+    @api_multi
+    def action_confirm(self) -> bool:
+        for mo in self:
+            if mo.state != "draft":
+                continue
+            moves = mo.move_raw_ids | mo.move_finished_ids
+            moves.filtered(lambda m: m.state == "draft").write({"state": "confirmed"})
+            mo.workorder_ids.filtered(lambda w: w.state == "pending").write({"state": "ready"})
+            super(MrpProduction, mo).write({"state": "confirmed"})
+            mo._recompute_state()
+        return True
+
+    @api_multi
+    def action_cancel(self) -> bool:
+        for mo in self:
+            if mo.state == "done":
+                continue
+            (mo.move_raw_ids | mo.move_finished_ids).filtered(lambda m: m.state != "done").write(
+                {"state": "cancel"}
+            )
+            mo.workorder_ids.filtered(lambda w: w.state != "done").write({"state": "cancel"})
+            super(MrpProduction, mo).write({"state": "cancel", "is_locked": True})
+        return True
+
+    @api_multi
+    def button_mark_done(self) -> Any:
+        from .mrp_done import mark_done
+
+        return mark_done(self)
+
+    @api_multi
+    def pre_button_mark_done(self) -> Any:
+        from .mrp_done import pre_mark_done
+
+        return pre_mark_done(self)
+
+    @api_multi
+    def button_scrap(self) -> dict[str, Any]:
+        self.ensure_one()
+        return {
+            "name": "Scrap Products",
+            "view_mode": "form",
+            "res_model": "stock.scrap",
+            "views": [[False, "form"]],
+            "type": "ir.actions.act_window",
+            "context": {
+                "default_production_id": self.id,
+                "product_ids": (
+                    self.move_raw_ids.filtered(lambda m: m.state not in ("done", "cancel"))
+                    | self.move_finished_ids.filtered(lambda m: m.state == "done")
+                )
+                .mapped("product_id")
+                .ids,
+                "default_company_id": self.company_id.id,
+            },
+            "target": "new",
+        }
+
+    def _consumption_action(self, issues: list[tuple[Model, Model, float, float]]) -> dict[str, Any]:
+        lines = [
+            [
+                0,
+                0,
+                {
+                    "mrp_production_id": mo.id,
+                    "product_id": product.id,
+                    "consumption": mo.consumption,
+                    "product_uom_id": product.uom_id.id,
+                    "product_consumed_qty_uom": consumed,
+                    "product_expected_qty_uom": expected,
+                },
+            ]
+            for mo, product, consumed, expected in issues
+        ]
+        ctx = dict(self.env.context)
+        ctx.update(
+            {
+                "default_mrp_production_ids": self.ids,
+                "default_mrp_consumption_warning_line_ids": lines,
+                "form_view_ref": False,
+            }
+        )
+        return window_action_dict(self.env, "mrp.action_mrp_consumption_warning", ctx)
+
+    def _backorder_action(self, issues: list[Model]) -> dict[str, Any]:
+        lines = [[0, 0, {"mrp_production_id": mo.id, "to_backorder": True}] for mo in issues]
+        ctx = dict(self.env.context)
+        ctx.update(
+            {"default_mrp_production_ids": self.ids, "default_mrp_production_backorder_line_ids": lines}
+        )
+        return window_action_dict(self.env, "mrp.action_mrp_production_backorder", ctx)

@@ -1,0 +1,153 @@
+"""Units of measure and products (product.template with its product.product variant, Odoo's _inherits)."""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+from ..fields import Boolean, Char, Float, Many2one, One2many, Selection
+from ..orm import Model, api_model, as_vals_list
+
+TEMPLATE_FIELDS = (
+    "name",
+    "type",
+    "is_storable",
+    "tracking",
+    "uom_id",
+    "uom_po_id",
+    "sale_ok",
+    "purchase_ok",
+    "list_price",
+    "standard_price",
+    "active",
+)
+
+
+class UomCategory(Model):
+    _name = "uom.category"
+    _description = "Product UoM Categories"
+    name = Char("Unit of Measure Category", required=True)
+
+
+class UomUom(Model):
+    _name = "uom.uom"
+    _description = "Product Unit of Measure"
+    _order = "factor DESC, id"
+    name = Char("Unit of Measure", required=True)
+    category_id = Many2one("uom.category", "Category", required=True)
+    factor = Float("Ratio", default=1.0)
+    rounding = Float("Rounding Precision", default=0.01)
+    active = Boolean("Active", default=True)
+    uom_type = Selection(
+        [
+            ("bigger", "Bigger than the reference Unit of Measure"),
+            ("reference", "Reference Unit of Measure for this category"),
+            ("smaller", "Smaller than the reference Unit of Measure"),
+        ],
+        "Type",
+        default="reference",
+    )
+
+
+def _default_uom(rec: Model) -> Any:
+    units = rec.env.ref("uom.product_uom_unit", raise_if_not_found=False)
+    return units.id if units else False
+
+
+def _product_types(version: int) -> list[tuple[str, str]]:
+    if version >= 18:
+        return [("consu", "Goods"), ("service", "Service"), ("combo", "Combo")]
+    return [("consu", "Consumable"), ("service", "Service"), ("product", "Storable Product")]
+
+
+class ProductTemplate(Model):
+    _name = "product.template"
+    _description = "Product"
+    _order = "name"
+    name = Char("Name", required=True)
+    default_code = Char("Internal Reference")
+    type = Selection(_product_types(18), "Product Type", default="consu")
+    is_storable = Boolean("Track Inventory", default=False)
+    tracking = Selection(
+        [("serial", "By Unique Serial Number"), ("lot", "By Lots"), ("none", "By Quantity")],
+        "Tracking",
+        default="none",
+    )
+    uom_id = Many2one("uom.uom", "Unit of Measure", default=_default_uom, required=True)
+    uom_po_id = Many2one("uom.uom", "Purchase Unit", default=_default_uom, required=True)
+    sale_ok = Boolean("Can be Sold", default=True)
+    purchase_ok = Boolean("Can be Purchased", default=True)
+    list_price = Float("Sales Price", default=1.0)
+    standard_price = Float("Cost", default=0.0)
+    active = Boolean("Active", default=True)
+    product_variant_ids = One2many("product.product", "product_tmpl_id", "Products")
+    bom_ids = One2many("mrp.bom", "product_tmpl_id", "Bill of Materials")
+
+    def _post_create(self, vals: dict[str, Any]) -> None:
+        if not self.env.context.get("create_product_product_skip"):
+            self.env["product.product"].sudo().with_context(create_from_tmpl=True).create(
+                {"product_tmpl_id": self.id, "default_code": vals.get("default_code") or False}
+            )
+
+    def _compute_display_name(self) -> str:
+        return f"[{self.default_code}] {self.name}" if self.default_code else str(self.name)
+
+
+class ProductProduct(Model):
+    _name = "product.product"
+    _description = "Product Variant"
+    _order = "default_code, name, id"
+    product_tmpl_id = Many2one("product.template", "Product Template", required=True)
+    default_code = Char("Internal Reference")
+    barcode = Char("Barcode")
+    active = Boolean("Active", default=True)
+    name = Char("Name", related="product_tmpl_id.name")
+    type = Selection(_product_types(18), "Product Type", related="product_tmpl_id.type")
+    is_storable = Boolean("Track Inventory", related="product_tmpl_id.is_storable")
+    tracking = Selection(
+        [("serial", "By Unique Serial Number"), ("lot", "By Lots"), ("none", "By Quantity")],
+        "Tracking",
+        related="product_tmpl_id.tracking",
+    )
+    uom_id = Many2one("uom.uom", "Unit of Measure", related="product_tmpl_id.uom_id")
+    uom_po_id = Many2one("uom.uom", "Purchase Unit", related="product_tmpl_id.uom_po_id")
+    sale_ok = Boolean("Can be Sold", related="product_tmpl_id.sale_ok")
+    purchase_ok = Boolean("Can be Purchased", related="product_tmpl_id.purchase_ok")
+    list_price = Float("Sales Price", related="product_tmpl_id.list_price")
+    standard_price = Float("Cost", related="product_tmpl_id.standard_price")
+
+    @classmethod
+    def _available(cls, major: int) -> bool:
+        return True
+
+    @api_model
+    def create(self, vals_list: dict[str, Any] | list[dict[str, Any]]) -> Self:
+        self._check_access("create")
+        out = self.browse(())
+        for vals in as_vals_list(vals_list):
+            vals = dict(vals)
+            tmpl_vals = {k: vals.pop(k) for k in TEMPLATE_FIELDS if k in vals}
+            if not vals.get("product_tmpl_id"):
+                tmpl_vals.setdefault("default_code", vals.get("default_code") or False)
+                tmpl = (
+                    self.env["product.template"]
+                    .with_context(create_product_product_skip=True)
+                    .create(tmpl_vals)
+                )
+                vals["product_tmpl_id"] = tmpl.id
+            out |= self.browse(super().create(vals).id)
+        return out
+
+    create._rpc = "model"  # type: ignore[attr-defined]
+
+    def write(self, vals: dict[str, Any]) -> bool:
+        vals = dict(vals)
+        tmpl_vals = {k: vals.pop(k) for k in TEMPLATE_FIELDS if k in vals}
+        if tmpl_vals:
+            self.mapped("product_tmpl_id").write(tmpl_vals)
+        return bool(super().write(vals))
+
+    write._rpc = "multi"  # type: ignore[attr-defined]
+
+    def _compute_display_name(self) -> str:
+        name = self.product_tmpl_id.sudo().name
+        return f"[{self.default_code}] {name}" if self.default_code else str(name)

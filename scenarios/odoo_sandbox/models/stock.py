@@ -1,0 +1,183 @@
+"""Stock moves of manufacturing orders, lots/serial numbers and scrap orders (Odoo 18 stock + mrp)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from ..errors import UserError, ValidationError
+from ..fields import Boolean, Char, Datetime, Float, Many2many, Many2one, Selection, Text, now_string
+from ..orm import Model, api_multi
+
+MOVE_STATES = [
+    ("draft", "New"),
+    ("waiting", "Waiting Another Move"),
+    ("confirmed", "Waiting Availability"),
+    ("partially_available", "Partially Available"),
+    ("assigned", "Available"),
+    ("done", "Done"),
+    ("cancel", "Cancelled"),
+]
+
+
+class StockMove(Model):
+    _name = "stock.move"
+    _description = "Stock Move"
+    _order = "sequence, id"
+    name = Char("Description", required=True)
+    sequence = Char("Sequence")
+    origin = Char("Source Document")
+    reference = Char("Reference", compute="_compute_reference", store=False)
+    product_id = Many2one("product.product", "Product", required=True)
+    product_uom_qty = Float("Demand", default=0.0, required=True)
+    product_uom = Many2one("uom.uom", "UoM", required=True)
+    product_qty = Float("Real Quantity", related="product_uom_qty")
+    quantity = Float("Quantity", default=0.0, since=17)
+    quantity_done = Float("Quantity Done", default=0.0, until=17)
+    picked = Boolean("Picked", default=False, since=17)
+    state = Selection(MOVE_STATES, "Status", default="draft", readonly=True)
+    date = Datetime("Date Scheduled", default=lambda rec: now_string())
+    raw_material_production_id = Many2one("mrp.production", "Production Order for components")
+    production_id = Many2one("mrp.production", "Production Order for finished products")
+    bom_line_id = Many2one("mrp.bom.line", "BoM Line")
+    workorder_id = Many2one("mrp.workorder", "Work Order To Consume")
+    manual_consumption = Boolean("Manual Consumption", default=False)
+    additional = Boolean("Whether the move was added after the production order was confirmed", default=False)
+    scrapped = Boolean("Scrapped", default=False)
+    scrap_id = Many2one("stock.scrap", "Scrap operation")
+    lot_ids = Many2many("stock.lot", "Serial Numbers")
+    company_id = Many2one("res.company", "Company")
+
+    def _compute_reference(self) -> Any:
+        return self.name
+
+    def _prepare_create(self, vals: dict[str, Any]) -> dict[str, Any]:
+        if vals.get("product_id") and not vals.get("product_uom"):
+            vals["product_uom"] = self.env["product.product"].sudo().browse(vals["product_id"]).uom_id.id
+        return vals
+
+    def write(self, vals: dict[str, Any]) -> bool:
+        if ("quantity" in vals or "picked" in vals) and not self.env.context.get("mrp_internal"):
+            for move in self:
+                if move.state in ("done", "cancel") and (
+                    move.raw_material_production_id or move.production_id
+                ):
+                    production = move.raw_material_production_id or move.production_id
+                    if production.state == "done" and production.is_locked:
+                        raise UserError(
+                            "You cannot change the quantity of a done move of a locked manufacturing order."
+                        )
+        result = super().write(vals)
+        if {"quantity", "picked", "state", "quantity_done"} & set(vals):
+            self.mapped("raw_material_production_id")._recompute_state()
+        return bool(result)
+
+    write._rpc = "multi"  # type: ignore[attr-defined]
+
+
+class StockLot(Model):
+    _name = "stock.lot"
+    _description = "Lot/Serial"
+    _order = "name, id"
+    name = Char("Lot/Serial Number", required=True)
+    ref = Char("Internal Reference")
+    product_id = Many2one("product.product", "Product", required=True)
+    product_uom_id = Many2one("uom.uom", "Unit of Measure", related="product_id.uom_id")
+    company_id = Many2one("res.company", "Company")
+    note = Text("Description")
+    expiration_date = Datetime("Expiration Date")
+
+    def _check_constraints(self) -> None:
+        """stock_lot.py _check_unique_lot: one name per product within a company (or across no-company)."""
+        lots = self.sudo().search([("product_id", "=", self.product_id.id), ("name", "=", self.name)])
+        counts = Counter(lot.company_id.id for lot in lots)
+        no_company = counts.get(False, 0)
+        dup = any(count > 1 for count in counts.values()) or (no_company and len(lots) > no_company)
+        if dup:
+            raise ValidationError(
+                "The combination of lot/serial number and product must be unique within a company "
+                "including when no company is defined.\nThe following combinations contain duplicates:\n"
+                f" - Product: {self.product_id.sudo().display_name}, Lot/Serial Number: {self.name}"
+            )
+
+
+class StockScrap(Model):
+    _name = "stock.scrap"
+    _description = "Scrap"
+    _order = "id desc"
+    name = Char("Reference", default="New", required=True, readonly=True)
+    origin = Char("Source Document")
+    product_id = Many2one("product.product", "Product", required=True)
+    product_uom_id = Many2one("uom.uom", "Unit of Measure", required=True)
+    tracking = Selection(
+        [("serial", "By Unique Serial Number"), ("lot", "By Lots"), ("none", "By Quantity")],
+        "Product Tracking",
+        related="product_id.tracking",
+    )
+    lot_id = Many2one("stock.lot", "Lot/Serial")
+    scrap_qty = Float("Quantity", default=1.0, required=True)
+    state = Selection([("draft", "Draft"), ("done", "Done")], "Status", default="draft", readonly=True)
+    date_done = Datetime("Date")
+    production_id = Many2one("mrp.production", "Manufacturing Order")
+    workorder_id = Many2one("mrp.workorder", "Work Order")
+    move_ids = Many2many("stock.move", "Scrap Moves")
+    company_id = Many2one("res.company", "Company", default=lambda rec: rec.env.user.sudo().company_id.id)
+    scrap_reason_tag_ids = Many2many("stock.scrap.reason.tag", "Scrap Reason")
+    should_replenish = Boolean("Replenish Quantities", default=False)
+
+    def _prepare_create(self, vals: dict[str, Any]) -> dict[str, Any]:
+        if vals.get("product_id") and not vals.get("product_uom_id"):
+            vals["product_uom_id"] = self.env["product.product"].sudo().browse(vals["product_id"]).uom_id.id
+        return vals
+
+    @api_multi
+    def action_validate(self) -> Any:
+        """action_validate: refuse zero, then do_scrap (no stock kept: quantity is always available)."""
+        self.ensure_one()
+        if abs(self.scrap_qty) < 1e-9:
+            raise UserError("You can only enter positive quantities.")
+        return self.do_scrap()
+
+    @api_multi
+    def do_scrap(self) -> bool:
+        for scrap in self:
+            if scrap.state == "done":
+                continue
+            name = f"SP/{self.env.registry.next_by_code('stock.scrap'):05d}"
+            if scrap.tracking in ("lot", "serial") and not scrap.lot_id:
+                raise UserError(
+                    f"You need to supply a Lot/Serial Number for product:\n- {scrap.product_id.display_name}"
+                )
+            links: dict[str, Any] = {}
+            if scrap.production_id:
+                finished = scrap.production_id.move_finished_ids.mapped("product_id").ids
+                key = "production_id" if scrap.product_id.id in finished else "raw_material_production_id"
+                links[key] = scrap.production_id.id
+            move = self.env["stock.move"].create(
+                {
+                    **links,
+                    "name": name,
+                    "origin": scrap.origin or scrap.production_id.name or name,
+                    "product_id": scrap.product_id.id,
+                    "product_uom_qty": scrap.scrap_qty,
+                    "product_uom": scrap.product_uom_id.id,
+                    "quantity": scrap.scrap_qty,
+                    "picked": True,
+                    "state": "done",
+                    "scrapped": True,
+                    "scrap_id": scrap.id,
+                    "lot_ids": [(6, 0, scrap.lot_id.ids)],
+                }
+            )
+            scrap.write(
+                {"name": name, "state": "done", "date_done": now_string(), "move_ids": [(4, move.id)]}
+            )
+        return True
+
+
+class StockScrapReasonTag(Model):
+    _name = "stock.scrap.reason.tag"
+    _description = "Scrap Reason Tag"
+    _order = "sequence, id"
+    name = Char("Name", required=True)
+    sequence = Char("Sequence")

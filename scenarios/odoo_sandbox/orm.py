@@ -1,0 +1,537 @@
+"""The sandbox ORM: recordsets over SQLite with Odoo's CRUD methods, defaults, x2many commands and checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+from . import security
+from .domain import DomainEvaluator
+from .errors import MissingError, PyValueError, ValidationError
+from .fields import Datetime, Field, Many2one, from_storage, now_string, to_storage
+from .registry import MODEL_CLASSES, Env
+
+F = Callable[..., Any]
+
+
+def api_model(fn: F) -> F:
+    """Callable over RPC without ids (Odoo's @api.model)."""
+    fn._rpc = "model"  # type: ignore[attr-defined]
+    return fn
+
+
+def api_multi(fn: F) -> F:
+    """Callable over RPC on the records whose ids come first in args."""
+    fn._rpc = "multi"  # type: ignore[attr-defined]
+    return fn
+
+
+def returns_ids(fn: F) -> F:
+    """A recordset result goes over the wire as its ids (Odoo's @api.returns('self'))."""
+    fn._returns_ids = True  # type: ignore[attr-defined]
+    return fn
+
+
+def as_vals_list(vals_list: dict[str, Any] | list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """create() takes one dict or a list of them."""
+    return [vals_list] if isinstance(vals_list, dict) else list(vals_list)
+
+
+class Model:
+    _name: ClassVar[str] = ""
+    _description: ClassVar[str] = ""
+    _order: ClassVar[str] = "id"
+    _rec_name: ClassVar[str] = "name"
+    _since: ClassVar[int] = 0
+    _fields: ClassVar[dict[str, Field]] = {}
+
+    create_date = Datetime("Created on", readonly=True)
+    write_date = Datetime("Last Updated on", readonly=True)
+    create_uid = Many2one("res.users", "Created by", readonly=True)
+    write_uid = Many2one("res.users", "Last Updated by", readonly=True)
+
+    def __init_subclass__(cls, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        if cls.__dict__.get("_version_copy"):
+            return
+        fields: dict[str, Field] = {"id": Field("integer", "ID", readonly=True, name="id")}
+        for klass in reversed(cls.__mro__):
+            for key, value in vars(klass).items():
+                if isinstance(value, Field):
+                    value.name = key
+                    fields[key] = value
+        if "display_name" not in fields:
+            fields["display_name"] = Field(
+                "char", "Display Name", compute="_compute_display_name", store=False, name="display_name"
+            )
+            cls.display_name = fields["display_name"]  # type: ignore[attr-defined]
+        cls._fields = fields
+        if cls._name:
+            MODEL_CLASSES[cls._name] = cls
+
+    @classmethod
+    def _available(cls, major: int) -> bool:
+        return major >= cls._since
+
+    @classmethod
+    def _for_version(cls, major: int) -> type[Model]:
+        """A copy of the class whose fields are those the given Odoo major version has."""
+        fields = {k: f for k, f in cls._fields.items() if f.since <= major < f.until}
+        return type(cls.__name__, (cls,), {"_version_copy": True, "_fields": fields})
+
+    @classmethod
+    def _table(cls) -> str:
+        return cls._name.replace(".", "_")
+
+    def __init__(self, env: Env, ids: Sequence[int]) -> None:
+        self.env = env
+        self._ids: tuple[int, ...] = tuple(ids)
+
+    if TYPE_CHECKING:
+        # field values are reached as attributes (Field descriptors); this tells the type checker so
+        def __getattr__(self, name: str) -> Any: ...
+
+    # ---- recordset basics -------------------------------------------------------------------
+    @property
+    def ids(self) -> list[int]:
+        return list(self._ids)
+
+    def __iter__(self) -> Iterator[Self]:
+        for rid in self._ids:
+            yield type(self)(self.env, (rid,))
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __bool__(self) -> bool:
+        return bool(self._ids)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Model) and other._name == self._name and set(other._ids) == set(self._ids)
+
+    def __hash__(self) -> int:
+        return hash((self._name, frozenset(self._ids)))
+
+    def __or__(self, other: Model) -> Self:
+        return self.browse(list(dict.fromkeys(self._ids + other._ids)))
+
+    def __sub__(self, other: Model) -> Self:
+        return self.browse([i for i in self._ids if i not in other._ids])
+
+    def __repr__(self) -> str:
+        return f"{self._name}{self._ids!r}"
+
+    def browse(self, ids: int | Sequence[int] | None = ()) -> Self:
+        if ids is None or ids is False:
+            ids = ()
+        if isinstance(ids, int):
+            ids = (ids,)
+        return type(self)(self.env, tuple(ids))
+
+    def with_env(self, env: Env) -> Self:
+        return type(self)(env, self._ids)
+
+    def sudo(self, flag: bool = True) -> Self:
+        return self.with_env(self.env.derive(su=flag))
+
+    def with_context(self, *args: dict[str, Any], **kw: Any) -> Self:
+        ctx = dict(args[0] if args else self.env.context, **kw)
+        return self.with_env(self.env.derive(context=ctx))
+
+    def ensure_one(self) -> Self:
+        if len(self._ids) != 1:
+            raise PyValueError(f"Expected singleton: {self!r}")
+        return self
+
+    @property
+    def id(self) -> Any:
+        return self._ids[0] if self._ids else False
+
+    def filtered(self, fn: Callable[[Self], Any]) -> Self:
+        return self.browse([r.id for r in self if fn(r)])
+
+    def mapped(self, fname: str) -> Any:
+        f = self._fields[fname]
+        if f.comodel:
+            out: list[int] = []
+            for rec in self:
+                out.extend(i for i in getattr(rec, fname).ids if i not in out)
+            return self.env[f.comodel].browse(out)
+        return [getattr(rec, fname) for rec in self]
+
+    # ---- values -----------------------------------------------------------------------------
+    def _rows(self) -> dict[int, dict[str, Any]]:
+        cache = self.env.cache.setdefault(self._name, {})
+        missing = [i for i in self._ids if i not in cache]
+        if missing:
+            marks = ",".join("?" * len(missing))
+            for row in self.env.cr.execute(f'SELECT * FROM "{self._table()}" WHERE id IN ({marks})', missing):
+                cache[int(row["id"])] = dict(row)
+        return cache
+
+    def _row(self) -> dict[str, Any]:
+        rid = self.ensure_one()._ids[0]
+        row = self._rows().get(rid)
+        if row is None:
+            raise MissingError(
+                "Record does not exist or has been deleted.\n"
+                f"(Record: {self._name}({rid},), User: {self.env.uid})"
+            )
+        return row
+
+    def _raw(self, fname: str) -> Any:
+        """Value for domains: ids for relations, Python scalars otherwise."""
+        f = self._fields[fname]
+        value = getattr(self, fname)
+        if f.comodel:
+            return value.id if f.type == "many2one" else value.ids
+        return value
+
+    def _get_field(self, name: str) -> Any:
+        f = type(self)._fields.get(name)
+        if f is None:
+            raise AttributeError(f"'{self._name}' object has no attribute '{name}'")
+        if name == "id":
+            return self._ids[0] if self._ids else False
+        if not self._ids:
+            return self.env[f.comodel].browse(()) if f.comodel else False
+        if f.related:
+            first, _, rest = f.related.partition(".")
+            return getattr(getattr(self, first), rest)
+        if f.compute:
+            return getattr(self, f.compute)()
+        if f.type == "one2many":
+            co = self.env[f.comodel or ""]
+            domain = [(f.inverse, "=", self.ensure_one().id), *(f.domain or [])]
+            return co.sudo().search(domain).with_env(self.env)
+        value = from_storage(f, self._row().get(name))
+        if f.type == "many2one":
+            return self.env[f.comodel or ""].browse(value or ())
+        if f.type == "many2many":
+            return self.env[f.comodel or ""].browse(value)
+        return value
+
+    def _compute_display_name(self) -> str:
+        value = getattr(self, self._rec_name) if self._rec_name in self._fields else False
+        return str(value) if value else f"{self._name},{self.id}"
+
+    # ---- CRUD ---------------------------------------------------------------------------------
+    def _check_access(self, mode: str) -> None:
+        if not self.env.su:
+            security.check_model_access(self.env, self._name, mode)
+
+    @api_model
+    def create(self, vals_list: dict[str, Any] | list[dict[str, Any]]) -> Self:
+        self._check_access("create")
+        records = self.browse(())
+        for vals in as_vals_list(vals_list):
+            records |= self._create_one(dict(vals))
+        for rec in records:
+            rec._check_constraints()
+        return records
+
+    def _default_values(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for fname, f in self._fields.items():
+            key = f"default_{fname}"
+            if key in self.env.context:
+                out[fname] = self.env.context[key]
+            elif f.default is not None:
+                out[fname] = f.default(self) if callable(f.default) else f.default
+        return out
+
+    def _create_one(self, vals: dict[str, Any]) -> Self:
+        for key in vals:
+            if key not in self._fields:
+                raise PyValueError(f"Invalid field {key!r} in {self._name!r}")
+        vals = self._prepare_create(vals)
+        vals = {**self._default_values(), **vals}
+        now = now_string()
+        columns: dict[str, Any] = {
+            "create_date": now,
+            "write_date": now,
+            "create_uid": self.env.uid,
+            "write_uid": self.env.uid,
+        }
+        relational: dict[str, Any] = {}
+        for key, value in vals.items():
+            f = self._fields[key]
+            if key in ("id", "create_date", "write_date", "create_uid", "write_uid"):
+                continue
+            if f.type == "one2many" or (
+                f.type == "many2many" and value and isinstance(value[0], list | tuple)
+            ):
+                relational[key] = value
+            elif f.column:
+                columns[key] = self._checked_storage(f, value)
+        for fname, f in self._fields.items():
+            if f.required and f.column and columns.get(fname) in (None, "") and f.type != "boolean":
+                raise self._not_null_error(f)
+        names = ", ".join(f'"{c}"' for c in columns)
+        cur = self.env.cr.execute(
+            f'INSERT INTO "{self._table()}" ({names}) VALUES ({",".join("?" * len(columns))})',
+            list(columns.values()),
+        )
+        record = self.browse(int(cur.lastrowid or 0))
+        self.env.invalidate(self._name)
+        for key, commands in relational.items():
+            record._apply_x2many(self._fields[key], commands)
+        record._post_create(vals)
+        return record
+
+    def _prepare_create(self, vals: dict[str, Any]) -> dict[str, Any]:
+        """Model-specific completion of create values (sequences, related defaults)."""
+        return vals
+
+    def _post_create(self, vals: dict[str, Any]) -> None:
+        """Model-specific side effects of a create."""
+
+    def _post_write(self, vals: dict[str, Any]) -> None:
+        """Model-specific side effects of a write."""
+
+    def _check_constraints(self) -> None:
+        """Python constraints (Odoo's @api.constrains), run after create and write."""
+
+    def _not_null_error(self, f: Field) -> ValidationError:
+        return ValidationError(
+            "The operation cannot be completed:\n"
+            "- Create/update: a mandatory field is not set.\n"
+            "- Delete: another model requires the record being deleted. If possible, archive it instead.\n\n"
+            f"Model: {self._description} ({self._name})\n"
+            f"Field: {f.string or f.name} ({f.name})\n"
+        )
+
+    def _checked_storage(self, f: Field, value: Any) -> Any:
+        stored = to_storage(f, value, self._name)
+        if f.type == "many2one" and stored is not None:
+            co = self.env[f.comodel or ""]
+            if not co.sudo().browse(stored).exists():
+                raise ValidationError(
+                    "The operation cannot be completed: another model requires the record being deleted. "
+                    "If possible, archive it instead.\n\n"
+                    f"Model: {self._description} ({self._name})\n"
+                    f"Constraint: {self._table()}_{f.name}_fkey\n"
+                )
+        return stored
+
+    def _apply_x2many(self, f: Field, commands: Any) -> None:
+        co = self.env[f.comodel or ""]
+        current = getattr(self, f.name).ids
+        for cmd in commands or []:
+            if isinstance(cmd, int):
+                cmd = (4, cmd, 0)
+            op = cmd[0]
+            if op == 0:
+                vals = dict(cmd[2])
+                if f.type == "one2many":
+                    vals[f.inverse or ""] = self.id
+                    co.create(vals)
+                else:
+                    current.append(co.create(vals).id)
+            elif op == 1:
+                co.browse(cmd[1]).write(cmd[2])
+            elif op in (2, 3):
+                if f.type == "one2many" or op == 2:
+                    target = co.browse(cmd[1])
+                    target.unlink() if op == 2 else target.write({f.inverse or "": False})
+                current = [i for i in current if i != cmd[1]]
+            elif op == 4:
+                if f.type == "one2many":
+                    co.browse(cmd[1]).write({f.inverse or "": self.id})
+                elif cmd[1] not in current:
+                    current.append(cmd[1])
+            elif op == 5:
+                if f.type == "one2many":
+                    co.browse(current).write({f.inverse or "": False})
+                current = []
+            elif op == 6:
+                if f.type == "one2many":
+                    co.browse([i for i in current if i not in cmd[2]]).write({f.inverse or "": False})
+                    co.browse(list(cmd[2])).write({f.inverse or "": self.id})
+                current = list(cmd[2])
+            else:
+                raise PyValueError(f"Invalid command {cmd!r}")
+        if f.type == "many2many":
+            self.env.cr.execute(
+                f'UPDATE "{self._table()}" SET "{f.name}"=? WHERE id=?',
+                (to_storage(f, current, self._name), self.id),
+            )
+            self.env.invalidate(self._name)
+
+    @api_multi
+    def write(self, vals: dict[str, Any]) -> bool:
+        self._check_access("write")
+        for key in vals:
+            if key not in self._fields:
+                raise PyValueError(f"Invalid field {key!r} on model {self._name!r}")
+        for rec in self:
+            rec._row()  # MissingError on deleted records, as Odoo's write
+        columns: dict[str, Any] = {"write_date": now_string(), "write_uid": self.env.uid}
+        relational: dict[str, Any] = {}
+        for key, value in vals.items():
+            f = self._fields[key]
+            if key in ("id", "create_date", "write_date", "create_uid", "write_uid"):
+                continue
+            if f.type == "one2many" or f.type == "many2many":
+                relational[key] = value
+            elif f.column:
+                stored = self._checked_storage(f, value)
+                if f.required and stored in (None, "") and f.type != "boolean":
+                    raise self._not_null_error(f)
+                columns[key] = stored
+        if self._ids:
+            sets = ", ".join(f'"{c}"=?' for c in columns)
+            marks = ",".join("?" * len(self._ids))
+            self.env.cr.execute(
+                f'UPDATE "{self._table()}" SET {sets} WHERE id IN ({marks})', [*columns.values(), *self._ids]
+            )
+            self.env.invalidate(self._name)
+        for rec in self:
+            for key, commands in relational.items():
+                rec._apply_x2many(self._fields[key], commands)
+        self._post_write(vals)
+        for rec in self:
+            rec._check_constraints()
+        return True
+
+    @api_multi
+    def unlink(self) -> bool:
+        self._check_access("unlink")
+        for rec in self:
+            rec._row()
+        self._pre_unlink()
+        if self._ids:
+            marks = ",".join("?" * len(self._ids))
+            self.env.cr.execute(f'DELETE FROM "{self._table()}" WHERE id IN ({marks})', self._ids)
+            self.env.invalidate(self._name)
+        return True
+
+    def _pre_unlink(self) -> None:
+        """Model-specific refusal or cleanup before records go."""
+
+    @api_multi
+    @returns_ids
+    def exists(self) -> Self:
+        rows = self._rows()
+        return self.browse([i for i in self._ids if i in rows])
+
+    # ---- search and read ----------------------------------------------------------------------
+    def _evaluator(self) -> DomainEvaluator:
+        env = self.env.derive(su=True)
+        return DomainEvaluator(
+            self._name,
+            lambda m: env.registry.models[m]._fields,
+            lambda m, i, f: env[m].browse(i)._raw(f),
+            lambda m, i: str(env[m].browse(i).display_name),
+        )
+
+    def _all_ids(self) -> list[int]:
+        return [int(r[0]) for r in self.env.cr.execute(f'SELECT id FROM "{self._table()}" ORDER BY id')]
+
+    @api_model
+    @returns_ids
+    def search(
+        self, domain: Sequence[Any] = (), offset: int = 0, limit: int | None = None, order: str | None = None
+    ) -> Self:
+        self._check_access("read")
+        domain = list(domain or [])
+        mentions_active = any(isinstance(t, list | tuple) and t[0] == "active" for t in domain)
+        if "active" in self._fields and self.env.context.get("active_test", True) and not mentions_active:
+            domain = [("active", "=", True), *domain]
+        evaluator = self._evaluator()
+        ids = [i for i in self._all_ids() if evaluator.matches(i, domain)]
+        ids = self._sorted(ids, order or self._order)
+        ids = ids[int(offset or 0) :]
+        if limit:
+            ids = ids[: int(limit)]
+        return self.browse(ids)
+
+    def _sorted(self, ids: list[int], order: str) -> list[int]:
+        recs = self.sudo()
+        for part in reversed([p.strip() for p in order.split(",") if p.strip()]):
+            tokens = part.split()
+            fname, desc = tokens[0].strip('"'), len(tokens) > 1 and tokens[1].lower() == "desc"
+            if fname not in self._fields:
+                raise PyValueError(f"Invalid field {fname!r} on model {self._name!r}")
+
+            def key(rid: int, fname: str = fname) -> tuple[bool, Any]:
+                value = recs.browse(rid)._raw(fname)
+                empty = value is False or value is None
+                return (empty, 0 if empty else value)
+
+            ids.sort(key=key, reverse=desc)
+        return ids
+
+    @api_model
+    def search_count(self, domain: Sequence[Any] = (), limit: int | None = None) -> int:
+        return len(self.search(domain, limit=limit))
+
+    @api_model
+    def search_read(
+        self,
+        domain: Sequence[Any] | None = None,
+        fields: list[str] | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+        order: str | None = None,
+        **read_kwargs: Any,
+    ) -> list[dict[str, Any]]:
+        records = self.search(domain or [], offset=offset, limit=limit, order=order)
+        return records.read(fields, **read_kwargs) if records else []
+
+    @api_multi
+    def read(self, fields: list[str] | None = None, load: str = "_classic_read") -> list[dict[str, Any]]:
+        self._check_access("read")
+        names = list(fields) if fields else [n for n in self._fields if n != "id"]
+        for name in names:
+            if name not in self._fields:
+                raise PyValueError(f"Invalid field {name!r} on model {self._name!r}")
+        rows = self._rows()
+        out = []
+        for rec in self:
+            if rec.id not in rows:
+                continue
+            vals: dict[str, Any] = {"id": rec.id}
+            for name in names:
+                vals[name] = rec._read_value(self._fields[name], load)
+            out.append(vals)
+        return out
+
+    def _read_value(self, f: Field, load: str) -> Any:
+        if f.name == "id":
+            return self.id
+        value = getattr(self, f.name)
+        if f.type == "many2one":
+            if not value:
+                return False
+            return [value.id, value.sudo().display_name] if load == "_classic_read" else value.id
+        if f.type in ("one2many", "many2many"):
+            return value.ids
+        return value
+
+    @api_model
+    def fields_get(
+        self, allfields: list[str] | None = None, attributes: list[str] | None = None
+    ) -> dict[str, Any]:
+        out = {}
+        for name, f in self._fields.items():
+            if allfields and name not in allfields:
+                continue
+            desc = f.describe()
+            desc["name"] = name
+            out[name] = {k: v for k, v in desc.items() if not attributes or k in attributes}
+        return out
+
+    @api_model
+    def default_get(self, fields_list: list[str]) -> dict[str, Any]:
+        defaults = self._default_values()
+        return {k: v for k, v in defaults.items() if k in fields_list}
+
+    @api_model
+    def name_search(
+        self, name: str = "", args: Sequence[Any] | None = None, operator: str = "ilike", limit: int = 100
+    ) -> list[list[Any]]:
+        domain = list(args or [])
+        if name:
+            domain.append((self._rec_name, operator, name))
+        return [[r.id, r.display_name] for r in self.search(domain, limit=limit)]

@@ -1,0 +1,215 @@
+"""Initial data of a new sandbox database (what Odoo's modules install) and helpers to add users, API keys
+and a plant (products, BoMs, work centers, equipment) from a dict or a YAML file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import security
+from .registry import Env, Registry
+
+ADMIN_UID = 2
+
+#: xml id -> values; from mrp/data/mrp_data.xml (productivity loss types and reasons)
+LOSS_TYPES = {
+    "category_availability": "availability",
+    "category_performance": "performance",
+    "category_quality": "quality",
+    "category_productive": "productive",
+}
+LOSSES = (  # xml id, name, category, manual, sequence
+    ("block_reason0", "Material Availability", "category_availability", True, 1),
+    ("block_reason1", "Equipment Failure", "category_availability", True, 2),
+    ("block_reason2", "Setup and Adjustments", "category_availability", True, 3),
+    ("block_reason4", "Reduced Speed", "category_performance", False, 5),
+    ("block_reason5", "Process Defect", "category_quality", True, 6),
+    ("block_reason6", "Reduced Yield", "category_quality", True, 7),
+    ("block_reason7", "Fully Productive Time", "category_productive", False, 0),
+)
+#: maintenance/data/maintenance_data.xml
+STAGES = (
+    ("stage_0", "New Request", 1, False),
+    ("stage_1", "In Progress", 2, False),
+    ("stage_3", "Repaired", 3, True),
+    ("stage_4", "Scrap", 4, True),
+)
+#: mail/data/mail_activity_data.xml (the warning type ships archived)
+ACTIVITY_TYPES = (
+    ("mail_activity_data_email", "Email", 5, True),
+    ("mail_activity_data_call", "Call", 10, True),
+    ("mail_activity_data_meeting", "Meeting", 3, True),
+    ("mail_activity_data_todo", "To-Do", 12, True),
+    ("mail_activity_data_warning", "Exception", 99, False),
+)
+#: uom/data/uom_data.xml
+UOMS = (
+    ("product_uom_categ_unit", "Unit", (("product_uom_unit", "Units", 1.0, 0.01),)),
+    ("product_uom_categ_kgm", "Weight", (("product_uom_kgm", "kg", 1.0, 0.01),)),
+    ("product_uom_categ_vol", "Volume", (("product_uom_litre", "L", 1.0, 0.01),)),
+)
+
+
+def xmlid(env: Env, full: str, model: str, res_id: int) -> None:
+    module, _, name = full.partition(".")
+    env["ir.model.data"].create(
+        {"module": module, "name": name, "model": model, "res_id": res_id, "noupdate": True}
+    )
+
+
+def seed_base(registry: Registry, admin_password: str) -> None:
+    """Everything a fresh Odoo 18 with mrp, maintenance and mail has that the sandbox reproduces."""
+    env = Env(registry, 1, su=True)
+    for i, (name, model) in enumerate(
+        sorted((cls._description or n, n) for n, cls in registry.models.items())
+    ):
+        env["ir.model"].create({"name": name, "model": model, "transient": False})
+        xmlid(env, f"base.model_{model.replace('.', '_')}", "ir.model", i + 1)
+    company = env["res.company"].create({"name": "My Company"})
+    xmlid(env, "base.main_company", "res.company", company.id)
+    group_ids = {}
+    for gid, (category, name, _implied) in security.GROUPS.items():
+        group = env["res.groups"].create({"name": name, "category": category})
+        group_ids[gid] = group.id
+        xmlid(env, gid, "res.groups", group.id)
+    system = env["res.users"].create({"name": "OdooBot", "login": "__system__", "active": False})
+    xmlid(env, "base.user_root", "res.users", system.id)
+    admin = env["res.users"].create(
+        {
+            "name": "Administrator",
+            "login": "admin",
+            "password": security.hash_secret(admin_password),
+            "groups_id": [(6, 0, list(group_ids.values()))],
+            "company_id": company.id,
+        }
+    )
+    assert admin.id == ADMIN_UID
+    xmlid(env, "base.user_admin", "res.users", admin.id)
+    for cat_xml, cat_name, units in UOMS:
+        cat = env["uom.category"].create({"name": cat_name})
+        xmlid(env, f"uom.{cat_xml}", "uom.category", cat.id)
+        for uom_xml, name, factor, rounding in units:
+            uom = env["uom.uom"].create(
+                {"name": name, "category_id": cat.id, "factor": factor, "rounding": rounding}
+            )
+            xmlid(env, f"uom.{uom_xml}", "uom.uom", uom.id)
+    loss_type_ids = {}
+    for xml, kind in LOSS_TYPES.items():
+        rec = env["mrp.workcenter.productivity.loss.type"].create({"loss_type": kind})
+        loss_type_ids[xml] = rec.id
+        xmlid(env, f"mrp.{xml}", "mrp.workcenter.productivity.loss.type", rec.id)
+    for xml, name, category, manual, sequence in LOSSES:
+        rec = env["mrp.workcenter.productivity.loss"].create(
+            {"name": name, "loss_id": loss_type_ids[category], "manual": manual, "sequence": sequence}
+        )
+        xmlid(env, f"mrp.{xml}", "mrp.workcenter.productivity.loss", rec.id)
+    for xml, name, sequence, done in STAGES:
+        rec = env["maintenance.stage"].create({"name": name, "sequence": sequence, "done": done})
+        xmlid(env, f"maintenance.{xml}", "maintenance.stage", rec.id)
+    team = env["maintenance.team"].create({"name": "Internal Maintenance", "company_id": company.id})
+    xmlid(env, "maintenance.equipment_team_maintenance", "maintenance.team", team.id)
+    for xml, name, sequence, active in ACTIVITY_TYPES:
+        rec = env["mail.activity.type"].create({"name": name, "sequence": sequence, "active": active})
+        xmlid(env, f"mail.{xml}", "mail.activity.type", rec.id)
+    for i, action in enumerate(("mrp.action_mrp_production_backorder", "mrp.action_mrp_consumption_warning")):
+        xmlid(env, action, "ir.actions.act_window", 900 + i)
+    registry.set_meta("seeded", "1")
+
+
+def add_user(env: Env, login: str, name: str, groups: list[str], password: str | None = None) -> int:
+    """A user with the given groups (xml ids); returns its uid."""
+    su = env.derive(su=True)
+    group_ids = [su.ref(g).id for g in groups]
+    user = su["res.users"].create(
+        {
+            "name": name,
+            "login": login,
+            "groups_id": [(6, 0, group_ids)],
+            "password": security.hash_secret(password) if password else False,
+        }
+    )
+    return int(user.id)
+
+
+def add_api_key(env: Env, uid: int, name: str = "integration", key: str | None = None) -> str:
+    """A global-scope API key for uid (as res.users.apikeys._generate(None, name)); returns the clear key."""
+    key = key or security.new_api_key()
+    env.derive(su=True)["res.users.apikeys"].create(
+        {"name": name, "user_id": uid, "scope": False, "index": key[:8], "key": security.hash_secret(key)}
+    )
+    return key
+
+
+def seed_plant(env: Env, plant: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """Products, work centers, BoMs (with operations) and equipment from a plain dict; returns ids by key."""
+    su = env.derive(su=True)
+    ids: dict[str, dict[str, int]] = {"products": {}, "workcenters": {}, "boms": {}, "equipment": {}}
+    uoms = {"Units": "uom.product_uom_unit", "kg": "uom.product_uom_kgm", "L": "uom.product_uom_litre"}
+    for p in plant.get("products", []):
+        uom = su.ref(uoms[p.get("uom", "Units")]).id
+        rec = su["product.product"].create(
+            {
+                "name": p["name"],
+                "default_code": p["default_code"],
+                "tracking": p.get("tracking", "none"),
+                "is_storable": p.get("is_storable", True),
+                "uom_id": uom,
+                "uom_po_id": uom,
+            }
+        )
+        ids["products"][p["default_code"]] = rec.id
+    for w in plant.get("workcenters", []):
+        ids["workcenters"][w["code"]] = su["mrp.workcenter"].create({"name": w["name"], "code": w["code"]}).id
+    for b in plant.get("boms", []):
+        product = su["product.product"].browse(ids["products"][b["product"]])
+        bom = su["mrp.bom"].create(
+            {
+                "product_tmpl_id": product.product_tmpl_id.id,
+                "product_qty": b.get("quantity", 1.0),
+                "consumption": b.get("consumption", "warning"),
+                "code": b.get("code", False),
+                "bom_line_ids": [
+                    (0, 0, {"product_id": ids["products"][ln["product"]], "product_qty": ln["quantity"]})
+                    for ln in b.get("lines", [])
+                ],
+                "operation_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "name": op["name"],
+                            "workcenter_id": ids["workcenters"][op["workcenter"]],
+                            "time_cycle_manual": op.get("minutes", 60.0),
+                        },
+                    )
+                    for op in b.get("operations", [])
+                ],
+            }
+        )
+        ids["boms"][b["product"]] = bom.id
+    for e in plant.get("equipment", []):
+        ids["equipment"][e["name"]] = (
+            su["maintenance.equipment"]
+            .create(
+                {
+                    "name": e["name"],
+                    "serial_no": e.get("serial_no", False),
+                    "workcenter_id": ids["workcenters"].get(e.get("workcenter", ""), False),
+                }
+            )
+            .id
+        )
+    for u in plant.get("users", []):
+        uid = add_user(env, u["login"], u["name"], u.get("groups", []), u.get("password"))
+        if u.get("api_key"):
+            add_api_key(env, uid, u.get("api_key_name", "integration"), u["api_key"])
+    return ids
+
+
+def load_plant_file(path: str | Path) -> dict[str, Any]:
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: a sandbox seed file is a mapping (products, workcenters, boms, ...)")
+    return data
