@@ -161,7 +161,12 @@ class EdgeNode:
 
     @property
     def is_online(self) -> bool:
+        """Births out and buffer drained: DATA goes straight to the broker."""
         return self._live
+
+    @property
+    def is_connected(self) -> bool:
+        return self._connected
 
     def stats(self) -> dict[str, int]:
         with self._lock:
