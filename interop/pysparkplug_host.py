@@ -5,7 +5,8 @@ usage: pysparkplug_host.py --host H --port P --group G [--state-host-id ID]
 It subscribes to spBv1.0/<group>/# (and spBv1.0/STATE/<ID>), prints {"event": "ready"} once the broker
 has granted the subscriptions, then one JSON line per message decoded with pysparkplug's own decoder
 (aliases resolved from the births it saw), or {"event": "error", ...} when pysparkplug cannot decode one.
-It exits after N DDATA/NDATA messages, at the timeout, or when stdin closes. --count-only prints only a
+It exits after N DDATA/NDATA messages, at the timeout, when stdin closes (unless --no-stdin) or after
+--idle seconds without DATA. --count-only prints only a
 summary line (messages, metrics, first/last arrival), for the ingest benchmark.
 """
 
@@ -65,6 +66,8 @@ def main() -> int:
     ap.add_argument("--expect", type=int, default=0)
     ap.add_argument("--timeout", type=float, default=10.0)
     ap.add_argument("--count-only", action="store_true")
+    ap.add_argument("--idle", type=float, default=0.0, help="exit after this long without DATA (0: never)")
+    ap.add_argument("--no-stdin", action="store_true", help="do not end when stdin closes")
     args = ap.parse_args()
 
     done = threading.Event()
@@ -124,8 +127,12 @@ def main() -> int:
         sys.stdin.read()
         done.set()
 
-    threading.Thread(target=stdin_watch, daemon=True).start()
-    done.wait(args.timeout)
+    if not args.no_stdin:
+        threading.Thread(target=stdin_watch, daemon=True).start()
+    deadline = time.monotonic() + args.timeout
+    while not done.wait(0.05) and time.monotonic() < deadline:
+        if args.idle and len(times) == 2 and time.monotonic() - times[1] > args.idle:
+            break
     client.disconnect()
     span = times[1] - times[0] if len(times) == 2 else 0.0
     emit({"event": "summary", **counts, "span_s": span})

@@ -1,0 +1,217 @@
+"""Host ingest through a real Mosquitto: our HostApplication against a bare paho subscriber, and pysparkplug.
+
+A publisher process floods pre-encoded DDATA (10 alias-only metrics each, after NBIRTH/DBIRTH) at QoS 0;
+each subscriber counts the metrics it hands on and the time from the first DDATA to the last.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
+from multiprocessing.synchronize import Event
+from pathlib import Path
+from typing import cast
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from bench.publisher import METRICS_PER_MESSAGE, flood
+from bench.results import Figure
+from sparkplug.host import HostApplication
+from sparkplug.host_registry import UpdateBatch
+from sparkplug.proto import pb
+from tests.support.mosquitto import Mosquitto
+
+REPO = Path(__file__).resolve().parents[1]
+PYSPARKPLUG_PY = REPO / ".venv-pysparkplug" / "bin" / "python"
+IDLE_LIMIT_S = 3.0  # no new DDATA for this long after the publisher finished: the rest is lost
+
+
+@dataclass(slots=True)
+class Run:
+    messages: int = 0
+    metrics: int = 0
+    first: float = 0.0
+    last: float = 0.0
+
+    def add(self, metrics: int) -> None:
+        now = time.perf_counter()
+        if not self.messages:
+            self.first = now
+        self.last = now
+        self.messages += 1
+        self.metrics += metrics
+
+    @property
+    def metrics_per_s(self) -> float:
+        span = self.last - self.first
+        return self.metrics / span if span > 0 else 0.0
+
+
+def _group() -> str:
+    return "bench" + uuid.uuid4().hex[:8]
+
+
+def _start_publisher(port: int, group: str, count: int) -> tuple[BaseProcess, Event, Event]:
+    ctx = mp.get_context("spawn")
+    go, done = ctx.Event(), ctx.Event()
+    proc = ctx.Process(target=flood, args=(port, group, "edge1", "cell1", count, go, done), daemon=True)
+    proc.start()
+    return proc, go, done
+
+
+def _flood_into(port: int, group: str, count: int, run: Run, ready: Callable[[], None]) -> Run:
+    """Start the publisher, let it go once the subscriber is ready, wait for the flood to drain."""
+    proc, go, done = _start_publisher(port, group, count)
+    ready()
+    go.set()
+    deadline = time.monotonic() + 90
+    seen, idle_since = -1, time.monotonic()
+    while time.monotonic() < deadline and run.messages < count:
+        time.sleep(0.05)
+        if run.messages != seen:
+            seen, idle_since = run.messages, time.monotonic()
+        elif done.is_set() and time.monotonic() - idle_since > IDLE_LIMIT_S:
+            break
+    proc.join(10)
+    return run
+
+
+def bare_paho(port: int, count: int) -> Run:
+    """The ceiling: paho 2.x, on_message only parses the protobuf."""
+    group, run = _group(), Run()
+    subscribed = threading.Event()
+
+    def on_message(_c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
+        p = pb.Payload.FromString(cast(bytes, msg.payload))
+        if "/DDATA/" in msg.topic:
+            run.add(len(p.metrics))
+
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bare-{group}", protocol=mqtt.MQTTv311)
+    client.on_connect = lambda c, *_: c.subscribe(f"spBv1.0/{group}/#", qos=1)
+    client.on_subscribe = lambda *_: subscribed.set()
+    client.on_message = on_message
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    try:
+        return _flood_into(port, group, count, run, lambda: _require(subscribed.wait(10), "bare subscriber"))
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
+def our_host(port: int, count: int) -> Run:
+    """Our HostApplication: decode, resolve aliases, typed values, columnar batches to on_batch."""
+    group, run = _group(), Run()
+
+    def on_batch(batch: UpdateBatch) -> None:
+        if batch.message_type == "DDATA":
+            run.add(len(batch))
+
+    host = HostApplication(f"{group}-host", f"mqtt://127.0.0.1:{port}", groups=[group], on_batch=on_batch)
+    host.start()
+    try:
+        _flood_into(port, group, count, run, lambda: _require(host.wait_ready(10), "host"))
+        stats = host.stats()
+        if stats["rejected"] or stats["seq_gaps"]:
+            raise RuntimeError(f"host rejected messages in the bench: {stats}")
+        return run
+    finally:
+        host.stop()
+
+
+def pysparkplug_client(port: int, count: int) -> Run | None:
+    """pysparkplug 0.6.1's Client (its own venv, paho 1.6), decoding with aliases from the births."""
+    if not PYSPARKPLUG_PY.exists():
+        return None
+    group = _group()
+    cmd = [str(PYSPARKPLUG_PY), str(REPO / "interop" / "pysparkplug_host.py"), "--port", str(port)]
+    cmd += ["--group", group, "--expect", str(count), "--timeout", "90", "--count-only", "--no-stdin"]
+    cmd += ["--idle", str(IDLE_LIMIT_S)]
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    pub, go, _ = _start_publisher(port, group, count)
+    line = proc.stdout.readline()
+    _require('"ready"' in line, f"pysparkplug host ({line!r})")
+    go.set()
+    out, _ = proc.communicate(timeout=120)
+    pub.join(10)
+    summary = json.loads(out.strip().splitlines()[-1])
+    run = Run(messages=summary["data"], metrics=summary["metrics"], first=0.0, last=float(summary["span_s"]))
+    return run
+
+
+def _require(ok: bool, what: str) -> None:
+    if not ok:
+        raise RuntimeError(f"{what} did not get ready")
+
+
+def run(scale: float = 1.0, rounds: int = 3) -> list[Figure]:
+    """Ceiling, ours and the peer; 50k messages at scale 1.0; best of `rounds` for the first two."""
+    count = max(1000, int(50_000 * scale))
+    figures: list[Figure] = []
+    with tempfile.TemporaryDirectory(prefix="bench-mosquitto-") as tmp:
+        broker = Mosquitto(workdir=Path(tmp))
+        broker.start()
+        try:
+            bare: list[Run] = []
+            ours: list[Run] = []
+            for _ in range(rounds):
+                bare.append(bare_paho(broker.port, count))
+                ours.append(our_host(broker.port, count))
+            peer = pysparkplug_client(broker.port, count)
+        finally:
+            broker.stop()
+    best_bare = max(bare, key=lambda r: r.metrics_per_s)
+    best_ours = max(ours, key=lambda r: r.metrics_per_s)
+    expected = count * METRICS_PER_MESSAGE
+    ceiling = "bare paho subscriber (FromString)"
+    figures.append(
+        Figure(
+            "ingest bare paho (ceiling)",
+            best_bare.metrics_per_s,
+            "metrics/s",
+            ceiling,
+            best_bare.metrics_per_s,
+            _loss(best_bare, expected),
+        )
+    )
+    figures.append(
+        Figure(
+            "ingest our HostApplication",
+            best_ours.metrics_per_s,
+            "metrics/s",
+            ceiling,
+            best_bare.metrics_per_s,
+            _loss(best_ours, expected),
+        )
+    )
+    if peer is not None:
+        figures.append(
+            Figure(
+                "ingest pysparkplug Client (peer)",
+                peer.metrics_per_s,
+                "metrics/s",
+                ceiling,
+                best_bare.metrics_per_s,
+                _loss(peer, expected),
+            )
+        )
+    return figures
+
+
+def _loss(r: Run, expected: int) -> str:
+    lost = expected - r.metrics
+    return (
+        f"{r.metrics:,} of {expected:,} metrics, {lost:,} lost"
+        if lost
+        else f"{expected:,} metrics, none lost"
+    )
