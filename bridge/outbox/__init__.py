@@ -4,8 +4,9 @@ from bridge.outbox.admin import DeadLetter, EventRow, OutboxError, OutboxStatus
 from bridge.outbox.backoff import Backoff
 from bridge.outbox.schema import DEFAULT_DB_NAME, OutboxSchemaError
 from bridge.outbox.sinks import JsonlFileSink
+from bridge.outbox.stats import OutboxCounters, OutboxStats
 from bridge.outbox.store import OutboxStore
-from bridge.outbox.worker import Outbox, OutboxBusyError, OutboxCounters, OutboxStats, StateHook
+from bridge.outbox.worker import Outbox, OutboxBusyError, StateHook
 
 __all__ = [
     "DEFAULT_DB_NAME",

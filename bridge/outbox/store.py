@@ -222,7 +222,9 @@ class OutboxStore:
         # on its own even once the operator has purged or replayed the event.
         raw = conn.execute(
             "SELECT json_object('event_id', event_id, 'contract', contract, 'version', version,"
-            " 'ordering_key', ordering_key, 'created_unix_ms', created_unix_ms, 'payload', payload)"
+            " 'ordering_key', ordering_key, 'created_unix_ms', created_unix_ms,"
+            # An object when the payload is JSON; the raw text when it is not (NaN at enqueue).
+            " 'payload', CASE WHEN json_valid(payload) THEN json(payload) ELSE payload END)"
             " FROM events WHERE event_id = ?",
             (event_id,),
         ).fetchone()

@@ -8,13 +8,14 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import IO, Any
 
 from bridge.outbox import admin
 from bridge.outbox.backoff import Backoff
-from bridge.outbox.schema import PENDING, Synchronous
+from bridge.outbox.schema import Synchronous
+from bridge.outbox.stats import OutboxCounters, OutboxStats, read_stats
 from bridge.outbox.store import ClaimedEvent, OutboxStore
 from uns_model.delivery import (
     DeliveryReceipt,
@@ -41,39 +42,6 @@ def wall_clock_ms() -> int:
 
 class OutboxBusyError(RuntimeError):
     """Another worker (another bridge process) already delivers from this outbox file."""
-
-
-@dataclass(slots=True)
-class OutboxCounters:
-    """What this process did since it opened the outbox (the file's totals are in OutboxStatus)."""
-
-    enqueued: int = 0
-    duplicates: int = 0  # the same event_id enqueued again: a no-op, as designed for replays
-    conflicts: int = 0  # the same event_id with a different body: the first is kept
-    rejected: int = 0  # events that were not valid JSON: dead letters at once
-    delivered: int = 0
-    retries: int = 0  # transient failures, each followed by a backoff
-    dead: int = 0
-    recovered: int = 0  # events found in flight at start (the last run died during delivery)
-    pruned: int = 0
-    worker_errors: int = 0  # the worker's own failures (database), retried after a pause
-    hook_errors: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxStats:
-    """Figures cheap enough to publish every few seconds (they read only the undelivered events)."""
-
-    depth: int
-    in_flight: int
-    backing_off: int
-    oldest_pending_age_s: float | None
-    pending_by_contract: dict[str, int]
-    dead_letters: int
-    counters: OutboxCounters = field(default_factory=OutboxCounters)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 class Outbox:
@@ -103,11 +71,12 @@ class Outbox:
         prune_every_s: float = 3600.0,
         max_attempts: int | None = None,
         synchronous: Synchronous = "FULL",
+        busy_timeout_ms: int = 10_000,
         clock_ms: Callable[[], int] = wall_clock_ms,
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
-        self.store = OutboxStore(path, synchronous=synchronous)
+        self.store = OutboxStore(path, synchronous=synchronous, busy_timeout_ms=busy_timeout_ms)
         self.sink = sink
         self.backoff = backoff or Backoff()
         self._on_state = on_state
@@ -209,9 +178,18 @@ class Outbox:
 
     def _run(self) -> None:
         last_prune = 0.0
+        unsettled = False
         while not self._stop.is_set():
             self._wake.clear()
             try:
+                if unsettled:
+                    # Events claimed before the error are still marked in flight (held): hand
+                    # them back, or their keys would wait for the next restart. The sink may
+                    # have taken some; it is idempotent by event id, so sending again is safe.
+                    n = self.store.recover_in_flight(self._clock())
+                    unsettled = False
+                    if n:
+                        log.warning("outbox %s: %d claimed event(s) handed back after an error", self.path, n)
                 if self._retention_days is not None and time.monotonic() - last_prune >= self._prune_every_s:
                     last_prune = time.monotonic()
                     self.prune()
@@ -223,6 +201,7 @@ class Outbox:
             except Exception:
                 # The file itself failed (disk full, locked by a long operator transaction): the
                 # events are safe where they are; pause and try again.
+                unsettled = True
                 log.exception("outbox %s: worker error; retrying in %.1f s", self.path, self._idle_poll_s)
                 with self._counters_lock:
                     self._counters.worker_errors += 1
@@ -346,29 +325,10 @@ class Outbox:
         return admin.status(self.store, self._clock())
 
     def stats(self) -> OutboxStats:
-        now = self._clock()
-        with self.store.snapshot() as conn:
-            by_contract: dict[str, int] = {}
-            for contract, n in conn.execute(
-                f"SELECT contract, COUNT(*) FROM events WHERE {PENDING} GROUP BY 1"
-            ):
-                by_contract[contract] = n
-            in_flight, backing_off, oldest = conn.execute(
-                "SELECT COALESCE(SUM(state = 'in_flight'), 0), COALESCE(SUM(attempts > 0), 0),"
-                f" MIN(created_unix_ms) FROM events WHERE {PENDING}"
-            ).fetchone()
-            (dead,) = conn.execute("SELECT COUNT(*) FROM dead_letters").fetchone()
+        """Depth, age, dead letters and this process's counters: cheap enough to publish often."""
         with self._counters_lock:
             counters = OutboxCounters(**asdict(self._counters))
-        return OutboxStats(
-            depth=sum(by_contract.values()),
-            in_flight=int(in_flight),
-            backing_off=int(backing_off),
-            oldest_pending_age_s=None if oldest is None else max(0.0, (now - oldest) / 1000),
-            pending_by_contract=by_contract,
-            dead_letters=int(dead),
-            counters=counters,
-        )
+        return read_stats(self.store, self._clock(), counters)
 
     def close(self, timeout_s: float = 30.0) -> None:
         """Stop the worker once its current delivery is settled, then fold the WAL into the file."""
