@@ -93,27 +93,37 @@ def connect(
     return conn
 
 
+def _version(conn: sqlite3.Connection, path: Path) -> int:
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "schema_version" not in tables:
+        foreign = sorted(tables - {"sqlite_sequence"})
+        if foreign:
+            # Someone pointed us at another application's database: do not add our tables to it.
+            raise OutboxSchemaError(f"{path}: not an outbox file (it has tables {', '.join(foreign[:5])})")
+        return 0
+    row = conn.execute("SELECT version FROM schema_version").fetchone()
+    return int(row[0]) if row else 0
+
+
 def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+    if _version(conn, path) == SCHEMA_VERSION:
+        return  # the usual case: no write lock needed just to open the file
     conn.execute("BEGIN IMMEDIATE")
     try:
-        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-        row = conn.execute("SELECT version FROM schema_version").fetchone()
-        current = int(row[0]) if row else 0
-        if current == 0 and conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'events'").fetchone():
-            raise OutboxSchemaError(f"{path}: has an events table but no schema version: not an outbox file")
+        current = _version(conn, path)  # again under the lock: another process may have upgraded it
         if current > SCHEMA_VERSION:
             raise OutboxSchemaError(
                 f"{path}: outbox schema version {current} is newer than this bridge knows ({SCHEMA_VERSION});"
                 " run the newer bridge or restore a matching backup"
             )
+        if current == 0:
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
         for version in range(current, SCHEMA_VERSION):
             for statement in MIGRATIONS[version]:
                 conn.execute(statement)
             log.info("outbox %s: schema upgraded to version %d", path, version + 1)
-        if current == 0:
-            conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
-        elif current != SCHEMA_VERSION:
-            conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
+        conn.execute("DELETE FROM schema_version")
+        conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

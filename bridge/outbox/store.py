@@ -48,7 +48,8 @@ class EnqueueResult:
 
 
 def dump_json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    # Sorted keys: the same facts give the same text, so a re-enqueue compares equal.
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False, sort_keys=True)
 
 
 def _dump_raw(value: Any) -> str:

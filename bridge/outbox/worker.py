@@ -177,7 +177,7 @@ class Outbox:
         self._wake.set()
 
     def _run(self) -> None:
-        last_prune = 0.0
+        last_prune: float | None = None  # prune once at start, then every prune_every_s
         unsettled = False
         while not self._stop.is_set():
             self._wake.clear()
@@ -190,7 +190,9 @@ class Outbox:
                     unsettled = False
                     if n:
                         log.warning("outbox %s: %d claimed event(s) handed back after an error", self.path, n)
-                if self._retention_days is not None and time.monotonic() - last_prune >= self._prune_every_s:
+                if self._retention_days is not None and (
+                    last_prune is None or time.monotonic() - last_prune >= self._prune_every_s
+                ):
                     last_prune = time.monotonic()
                     self.prune()
                 batch = self.store.claim(self._clock(), self._batch_size)

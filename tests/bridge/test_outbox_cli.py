@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -136,6 +137,15 @@ def test_clear_errors_for_a_missing_file_and_a_bad_time(
     not_db.write_text("this is not a database, it is a shopping list\n" * 100)
     assert main(["outbox", "--db", str(not_db), "status"]) == 1
     assert "cannot open outbox database" in capsys.readouterr().err
+    other = tmp_path / "someone_elses.sqlite3"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
+    conn.close()
+    assert main(["outbox", "--db", str(other), "status"]) == 1
+    assert "not an outbox file (it has tables invoices)" in capsys.readouterr().err
+    with sqlite3.connect(other) as conn:
+        assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master")] == ["invoices"]
+    conn.close()
 
 
 def test_a_retry_from_the_cli_reaches_a_running_bridge(
