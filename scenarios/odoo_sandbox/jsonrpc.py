@@ -163,7 +163,7 @@ def handle(
             raise AccessError("Database not found.")
         uid = server.registry.transaction(
             lambda: security.authenticate(
-                Env(server.registry, 1, su=True), params.get("login", ""), params.get("password", "")
+                Env(server.registry, 1, su=True), params.get("login", ""), params.get("password", ""), True
             )
         )
         new_sid = server.sessions.new({"uid": uid, "db": db, "login": params.get("login")})

@@ -243,7 +243,7 @@ class Model(QueryMixin):
     def _create_one(self, vals: dict[str, Any]) -> Self:
         for key in vals:
             if key not in self._fields:
-                raise PyValueError(f"Invalid field {key!r} in {self._name!r}")
+                raise PyValueError(f"Invalid field {key!r} on model {self._name!r}")
         vals = self._prepare_create(vals)
         vals = {**self._default_values(), **vals}
         now = now_string()

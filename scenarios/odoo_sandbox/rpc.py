@@ -25,8 +25,7 @@ class MethodMissing(OdooError):
 def check_db(registry: Registry, db: Any) -> None:
     if db != registry.db_name:
         raise PsycopgOperationalError(
-            f'connection to server on socket "/var/run/postgresql/.s.PGSQL.5432" failed: '
-            f'FATAL:  database "{db}" does not exist\n'
+            f'connection to server at "127.0.0.1", port 5432 failed: FATAL:  database "{db}" does not exist\n'
         )
 
 

@@ -24,7 +24,7 @@ GROUPS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "mrp.group_mrp_user": ("Manufacturing", "User", ("stock.group_stock_user",)),
     "mrp.group_mrp_manager": ("Manufacturing", "Administrator", ("mrp.group_mrp_user",)),
     "maintenance.group_equipment_manager": ("Maintenance", "Equipment Manager", ("base.group_user",)),
-    "product.group_product_manager": ("Technical", "Product Creation", ()),
+    "product.group_product_manager": ("Extra Rights", "Product Creation", ()),
 }
 
 #: ir.model.access rows (model, group, read, write, create, unlink) for the sandbox's models, transcribed
@@ -59,6 +59,19 @@ ACL: tuple[tuple[str, str, int, int, int, int], ...] = (
     ("stock.lot", "stock.group_stock_user", 1, 1, 1, 1),
     ("stock.scrap", "stock.group_stock_user", 1, 1, 1, 0),
     ("stock.scrap", "stock.group_stock_manager", 1, 1, 1, 1),
+    ("stock.location", "base.group_user", 1, 0, 0, 0),
+    ("stock.location", "stock.group_stock_user", 1, 1, 0, 0),
+    ("stock.location", "stock.group_stock_manager", 1, 1, 1, 1),
+    ("stock.quant", "base.group_user", 1, 0, 0, 0),
+    ("stock.quant", "stock.group_stock_user", 1, 1, 1, 0),
+    ("stock.move.line", "base.group_user", 1, 1, 1, 1),
+    ("stock.move.line", "stock.group_stock_user", 1, 1, 1, 1),
+    ("procurement.group", "base.group_user", 1, 1, 1, 0),
+    ("uom.category", "base.group_user", 1, 0, 0, 0),
+    ("maintenance.team", "base.group_user", 1, 0, 0, 0),
+    ("maintenance.team", "maintenance.group_equipment_manager", 1, 1, 1, 1),
+    ("stock.scrap.reason.tag", "stock.group_stock_user", 1, 1, 1, 0),
+    ("stock.scrap.reason.tag", "stock.group_stock_manager", 1, 1, 1, 1),
     ("mrp.workcenter.productivity.loss", "mrp.group_mrp_user", 1, 0, 0, 0),
     ("mrp.workcenter.productivity.loss", "mrp.group_mrp_manager", 1, 1, 1, 1),
     ("mrp.workcenter.productivity.loss.type", "mrp.group_mrp_user", 1, 0, 0, 0),
@@ -169,8 +182,8 @@ def new_api_key() -> str:
     return secrets.token_hex(20)
 
 
-def check_credentials(env: Env, uid: int, password: str) -> None:
-    """res.users.check: the password or any of the user's API keys (scope rpc), else AccessDenied."""
+def check_credentials(env: Env, uid: int, password: str, interactive: bool = False) -> None:
+    """res.users._check_credentials: the password, or (not interactive) an API key; else AccessDenied."""
     if not isinstance(password, str) or not password:
         raise AccessDenied()
     row = env.cr.execute('SELECT password, active FROM "res_users" WHERE id=?', (uid,)).fetchone()
@@ -178,6 +191,8 @@ def check_credentials(env: Env, uid: int, password: str) -> None:
         raise AccessDenied()
     if verify_secret(password, row[0]):
         return
+    if interactive:
+        raise AccessDenied()
     index = password[:8]
     for key_row in env.cr.execute(
         'SELECT key FROM "res_users_apikeys" WHERE user_id=? AND "index"=?', (uid, index)
@@ -187,12 +202,12 @@ def check_credentials(env: Env, uid: int, password: str) -> None:
     raise AccessDenied()
 
 
-def authenticate(env: Env, login: str, password: str) -> int:
-    """The uid for login + password (or API key), or AccessDenied."""
+def authenticate(env: Env, login: str, password: str, interactive: bool = False) -> int:
+    """The uid for login + password (or API key when not interactive), or AccessDenied."""
     row = env.cr.execute('SELECT id FROM "res_users" WHERE login=? AND active=1', (login,)).fetchone()
     if row is None:
         raise AccessDenied()
-    check_credentials(env, int(row[0]), password)
+    check_credentials(env, int(row[0]), password, interactive)
     return int(row[0])
 
 

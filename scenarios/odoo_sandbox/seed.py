@@ -44,6 +44,12 @@ ACTIVITY_TYPES = (
     ("mail_activity_data_todo", "To-Do", 12, True),
     ("mail_activity_data_warning", "Exception", 99, False),
 )
+#: stock/data/stock_data.xml (the locations a manufacturing order and a scrap move between)
+LOCATIONS = (
+    ("stock_location_stock", "WH/Stock", "internal", False),
+    ("location_production", "Virtual Locations/Production", "production", False),
+    ("stock_location_scrapped", "Virtual Locations/Scrap", "inventory", True),
+)
 #: uom/data/uom_data.xml
 UOMS = (
     ("product_uom_categ_unit", "Unit", (("product_uom_unit", "Units", 1.0, 0.01),)),
@@ -108,6 +114,11 @@ def seed_base(registry: Registry, admin_password: str) -> None:
     for xml, name, sequence, done in STAGES:
         rec = env["maintenance.stage"].create({"name": name, "sequence": sequence, "done": done})
         xmlid(env, f"maintenance.{xml}", "maintenance.stage", rec.id)
+    for xml, name, usage, scrap in LOCATIONS:
+        loc = env["stock.location"].create(
+            {"name": name.rsplit("/", 1)[-1], "complete_name": name, "usage": usage, "scrap_location": scrap}
+        )
+        xmlid(env, f"stock.{xml}", "stock.location", loc.id)
     team = env["maintenance.team"].create({"name": "Internal Maintenance", "company_id": company.id})
     xmlid(env, "maintenance.equipment_team_maintenance", "maintenance.team", team.id)
     for xml, name, sequence, active in ACTIVITY_TYPES:
@@ -160,6 +171,14 @@ def seed_plant(env: Env, plant: dict[str, Any]) -> dict[str, dict[str, int]]:
             }
         )
         ids["products"][p["default_code"]] = rec.id
+        if p.get("on_hand"):
+            su["stock.quant"].create(
+                {
+                    "product_id": rec.id,
+                    "quantity": float(p["on_hand"]),
+                    "location_id": su.ref("stock.stock_location_stock").id,
+                }
+            )
     for w in plant.get("workcenters", []):
         ids["workcenters"][w["code"]] = su["mrp.workcenter"].create({"name": w["name"], "code": w["code"]}).id
     for b in plant.get("boms", []):

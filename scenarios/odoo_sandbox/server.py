@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from datetime import date, datetime
+from email.utils import formatdate
 from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from . import json2, jsonrpc, models  # noqa: F401 - models registers the sandbox's Odoo models
 from .registry import Env, Registry
@@ -17,6 +20,12 @@ from .seed import add_api_key, add_user, seed_base, seed_plant
 
 log = logging.getLogger(__name__)
 SUPPORTED_VERSIONS = ("17.0", "18.0", "19.0")
+SESSION_MAX_AGE = 604800
+REDIRECT_HTML = (
+    "<!doctype html>\n<html lang=en>\n<title>Redirecting...</title>\n<h1>Redirecting...</h1>\n"
+    '<p>You should be redirected automatically to the target URL: <a href="{target}">{target}</a>. '
+    "If not, click the link.\n"
+)
 NOT_FOUND_HTML = (
     "<!doctype html>\n<html lang=en>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n"
     "<p>The requested URL was not found on the server. If you entered the URL manually please check your "
@@ -47,14 +56,25 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("odoo sandbox: " + format, *args)
 
-    def _send(self, status: int, body: bytes, content_type: str, cookie: str | None = None) -> None:
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str,
+        cookie: str | None = None,
+        location: str | None = None,
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         if cookie:
+            expires = formatdate(time.time() + SESSION_MAX_AGE, usegmt=True)
             self.send_header(
-                "Set-Cookie", f"session_id={cookie}; Max-Age=604800; HttpOnly; Path=/; SameSite=Lax"
+                "Set-Cookie",
+                f"session_id={cookie}; Expires={expires}; Max-Age={SESSION_MAX_AGE}; HttpOnly; Path=/",
             )
+        if location:
+            self.send_header("Location", location)
         self.end_headers()
         self.wfile.write(body)
 
@@ -75,6 +95,12 @@ class _Handler(BaseHTTPRequestHandler):
         if json2.is_json2(path) and sandbox.major >= 19:
             status, payload = json2.handle(sandbox, method, path, self.headers, body)
             self._send(status, dumps(payload), "application/json; charset=utf-8")
+            return
+        if path.startswith("/json/") and sandbox.major == 18:
+            # 18's web client route /json/<path> (auth=user): anonymous callers are sent to the login page
+            target = "/web/login?redirect=" + quote(path + "?", safe="")
+            html = REDIRECT_HTML.format(target=target)
+            self._send(303, html.encode(), "text/html; charset=utf-8", location=target)
             return
         if method != "POST" or not _is_jsonrpc_path(path):
             self._send(404, NOT_FOUND_HTML.encode(), "text/html; charset=utf-8")
@@ -99,7 +125,7 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as exc:
             log.info("odoo sandbox: %s %s -> %s: %s", path, params.get("method", ""), type(exc).__name__, exc)
             response = jsonrpc.envelope(request.get("id"), error=exc)
-        self._send(200, dumps(response), "application/json", cookie=new_sid)
+        self._send(200, dumps(response), "application/json; charset=utf-8", cookie=new_sid)
 
 
 def _is_jsonrpc_path(path: str) -> bool:

@@ -1,5 +1,14 @@
 """The sandbox's Odoo models; importing this package registers them."""
 
-from . import base, maintenance, mrp_bom, mrp_production, product, stock, workcenter
+from . import base, maintenance, mrp_bom, mrp_production, product, stock, stock_quant, workcenter
 
-__all__ = ["base", "maintenance", "mrp_bom", "mrp_production", "product", "stock", "workcenter"]
+__all__ = [
+    "base",
+    "maintenance",
+    "mrp_bom",
+    "mrp_production",
+    "product",
+    "stock",
+    "stock_quant",
+    "workcenter",
+]

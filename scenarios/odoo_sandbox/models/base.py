@@ -6,7 +6,7 @@ from typing import Any
 
 from ..errors import PyValueError
 from ..fields import Boolean, Char, Date, Integer, Many2many, Many2one, Selection, Text, today_string
-from ..orm import Model, api_model
+from ..orm import Model, api_model, api_multi
 
 
 class ResCompany(Model):
@@ -204,7 +204,43 @@ class MailActivity(Model):
 
     action_feedback._rpc = "multi"  # type: ignore[attr-defined]
 
+    @api_multi
     def action_done(self) -> bool:
         return self.action_feedback()
 
-    action_done._rpc = "multi"  # type: ignore[attr-defined]
+
+class ActivityMixin(Model):
+    """mail.activity.mixin: activity_schedule on documents (manufacturing orders, requests, equipment)."""
+
+    @api_multi
+    def activity_schedule(
+        self,
+        act_type_xmlid: str = "",
+        date_deadline: str | None = None,
+        summary: str = "",
+        note: str = "",
+        **act_values: Any,
+    ) -> Model:
+        """Create one activity per record; the caller gets the mail.activity recordset (as str over RPC)."""
+        su = self.env.derive(su=True)
+        activity_type = (
+            su.ref(act_type_xmlid)
+            if act_type_xmlid
+            else su["mail.activity.type"].browse(
+                act_values.pop("activity_type_id", None) or su.ref("mail.mail_activity_data_todo").id
+            )
+        )
+        model_id = su["ir.model"].search([("model", "=", self._name)], limit=1).id
+        activities = self.env["mail.activity"].browse(())
+        for record in self:
+            vals = {
+                "res_model_id": model_id,
+                "res_id": record.id,
+                "activity_type_id": activity_type.id,
+                "summary": summary or activity_type.summary or False,
+                "note": note or False,
+                "date_deadline": date_deadline or today_string(),
+                **act_values,
+            }
+            activities |= self.env["mail.activity"].create(vals)
+        return activities

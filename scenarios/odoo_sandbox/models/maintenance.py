@@ -6,6 +6,7 @@ from typing import Any
 
 from ..fields import Boolean, Char, Date, Datetime, Integer, Many2one, One2many, Selection, Text, today_string
 from ..orm import Model
+from .base import ActivityMixin
 
 
 class MaintenanceStage(Model):
@@ -26,7 +27,7 @@ class MaintenanceTeam(Model):
     company_id = Many2one("res.company", "Company")
 
 
-class MaintenanceEquipment(Model):
+class MaintenanceEquipment(ActivityMixin):
     _name = "maintenance.equipment"
     _description = "Maintenance Equipment"
     name = Char("Equipment Name", required=True)
@@ -62,7 +63,7 @@ def _default_team(rec: Model) -> Any:
     return teams.id or False
 
 
-class MaintenanceRequest(Model):
+class MaintenanceRequest(ActivityMixin):
     _name = "maintenance.request"
     _description = "Maintenance Request"
     _order = "id desc"

@@ -160,6 +160,7 @@ def split_productions(productions: Model) -> Model:
                     "manual_consumption": move.manual_consumption,
                 }
             )
+        backorder.move_raw_ids._reserve()
         for wo in mo.workorder_ids:
             wo.create(
                 {
@@ -168,7 +169,6 @@ def split_productions(productions: Model) -> Model:
                     "production_id": backorder.id,
                     "operation_id": wo.operation_id.id,
                     "sequence": wo.sequence,
-                    "duration_expected": wo.duration_expected,
                     "state": "ready",
                 }
             )

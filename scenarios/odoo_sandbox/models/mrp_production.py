@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import timedelta
 from typing import Any
 
-from ..errors import UserError
+from ..errors import UserError, ValidationError
 from ..fields import (
+    DATETIME_FORMAT,
     Boolean,
     Char,
     Datetime,
@@ -19,8 +21,10 @@ from ..fields import (
     One2many,
     Selection,
     now_string,
+    parse_datetime,
 )
 from ..orm import Model, api_multi
+from .base import ActivityMixin
 from .mrp_bom import CONSUMPTION, window_action_dict
 
 SIZE_BACK_ORDER_NUMERING = 3
@@ -45,7 +49,7 @@ def backorder_name(name: str, sequence: int) -> str:
     return name + seq_back
 
 
-class MrpProduction(Model):
+class MrpProduction(ActivityMixin, Model):
     _name = "mrp.production"
     _description = "Manufacturing Order"
     _order = "priority desc, date_start asc,id"
@@ -87,6 +91,15 @@ class MrpProduction(Model):
     scrap_ids = One2many("stock.scrap", "production_id", "Scraps")
     scrap_count = Integer("Scrap Move", compute="_compute_scrap_count", store=False)
     workcenter_id = Many2one("mrp.workcenter", "Work Center", compute="_compute_workcenter_id", store=False)
+    reservation_state = Selection(
+        [("confirmed", "Waiting"), ("assigned", "Ready"), ("waiting", "Waiting Another Operation")],
+        "MO Readiness",
+        compute="_compute_reservation_state",
+        store=False,
+    )
+    activity_ids = One2many(
+        "mail.activity", "res_id", "Activities", domain=[("res_model", "=", "mrp.production")]
+    )
 
     # ---- computes --------------------------------------------------------------------------
     def _compute_qty_produced(self) -> float:
@@ -100,6 +113,29 @@ class MrpProduction(Model):
 
     def _compute_workcenter_id(self) -> Any:
         return self.workorder_ids.browse(self.workorder_ids.ids[:1]).workcenter_id.id or False
+
+    def _compute_reservation_state(self) -> Any:
+        if self.state in ("draft", "done", "cancel"):
+            return False
+        states = [m.state for m in self.move_raw_ids if m.state not in ("done", "cancel")]
+        if all(s == "assigned" for s in states):
+            return "assigned"
+        return "confirmed"
+
+    def _check_constraints(self) -> None:
+        if self.product_qty <= 0:  # SQL constraint qty_positive, reported as Odoo's retrying() does
+            raise ValidationError(
+                "The operation cannot be completed: The quantity to produce must be positive!"
+            )
+
+    def _pre_unlink(self) -> None:
+        """_unlink_except_done, then cancel and drop the order's moves and work orders."""
+        if any(mo.state == "done" for mo in self):
+            raise UserError("Cannot delete a manufacturing order in done state.")
+        self.action_cancel()
+        for mo in self.sudo():
+            (mo.move_raw_ids | mo.move_finished_ids).unlink()
+            mo.workorder_ids.unlink()
 
     def _recompute_state(self) -> None:
         """_compute_state: the rules that move an order between confirmed, progress and to_close."""
@@ -143,6 +179,32 @@ class MrpProduction(Model):
     def _post_create(self, vals: dict[str, Any]) -> None:
         if not vals.get("move_raw_ids") and not self.env.context.get("skip_moves"):
             self._generate_moves()
+        if not vals.get("date_finished"):
+            self.sudo()._plan_date_finished()
+
+    def _plan_date_finished(self) -> None:
+        """_compute_date_finished: start + the work orders' expected minutes, or one hour."""
+        minutes = sum(wo.duration_expected for wo in self.workorder_ids) or 60.0
+        start = parse_datetime(self.date_start)
+        Model.write(self, {"date_finished": (start + timedelta(minutes=minutes)).strftime(DATETIME_FORMAT)})
+
+    def _set_qty_producing(self) -> None:
+        """_set_qty_producing: components follow qty_producing through their unit factor, and are picked."""
+        remaining = (self.product_qty - self.qty_produced) or 1.0
+        for move in self.move_raw_ids:
+            if move.state in ("done", "cancel") or (move.manual_consumption and move.picked):
+                continue
+            unit_factor = move.product_uom_qty / remaining
+            move.write(
+                {"quantity": round((self.qty_producing - self.qty_produced) * unit_factor, 6), "picked": True}
+            )
+
+    @api_multi
+    def set_qty_producing(self) -> None:
+        """Public in Odoo 18: runs the qty_producing onchange server side; returns None (no 'result')."""
+        for mo in self:
+            mo._set_qty_producing()
+        self._recompute_state()
 
     def _generate_moves(self) -> None:
         """_compute_move_raw_ids / _compute_move_finished_ids / _compute_workorder_ids from the BoM."""
@@ -173,7 +235,6 @@ class MrpProduction(Model):
                         "production_id": self.id,
                         "operation_id": op.id,
                         "sequence": op.sequence,
-                        "duration_expected": op.time_cycle_manual,
                         "state": "pending" if state == "draft" else "ready",
                     }
                 )
@@ -210,6 +271,7 @@ class MrpProduction(Model):
             moves.filtered(lambda m: m.state == "draft").write({"state": "confirmed"})
             mo.workorder_ids.filtered(lambda w: w.state == "pending").write({"state": "ready"})
             super(MrpProduction, mo).write({"state": "confirmed"})
+            mo.move_raw_ids._reserve()
             mo._recompute_state()
         return True
 
@@ -288,6 +350,7 @@ class MrpProduction(Model):
     def _backorder_action(self, issues: list[Model]) -> dict[str, Any]:
         lines = [[0, 0, {"mrp_production_id": mo.id, "to_backorder": True}] for mo in issues]
         ctx = dict(self.env.context)
+        ctx.setdefault("always_backorder_mo_ids", [])
         ctx.update(
             {"default_mrp_production_ids": self.ids, "default_mrp_production_backorder_line_ids": lines}
         )

@@ -6,8 +6,20 @@ from collections import Counter
 from typing import Any
 
 from ..errors import UserError, ValidationError
-from ..fields import Boolean, Char, Datetime, Float, Many2many, Many2one, Selection, Text, now_string
+from ..fields import (
+    Boolean,
+    Char,
+    Datetime,
+    Float,
+    Many2many,
+    Many2one,
+    One2many,
+    Selection,
+    Text,
+    now_string,
+)
 from ..orm import Model, api_multi
+from .stock_quant import location, on_hand, sync_move_line, update_quant
 
 MOVE_STATES = [
     ("draft", "New"),
@@ -18,6 +30,10 @@ MOVE_STATES = [
     ("done", "Done"),
     ("cancel", "Cancelled"),
 ]
+
+
+#: id of stock.stock_warn_insufficient_qty_scrap_form_view in the sandbox (a view record Odoo would have)
+INSUFFICIENT_SCRAP_VIEW_ID = 659
 
 
 class StockMove(Model):
@@ -47,6 +63,9 @@ class StockMove(Model):
     scrap_id = Many2one("stock.scrap", "Scrap operation")
     lot_ids = Many2many("stock.lot", "Serial Numbers")
     company_id = Many2one("res.company", "Company")
+    location_id = Many2one("stock.location", "Source Location")
+    location_dest_id = Many2one("stock.location", "Destination Location")
+    move_line_ids = One2many("stock.move.line", "move_id", "Operations")
 
     def _compute_reference(self) -> Any:
         return self.name
@@ -54,7 +73,46 @@ class StockMove(Model):
     def _prepare_create(self, vals: dict[str, Any]) -> dict[str, Any]:
         if vals.get("product_id") and not vals.get("product_uom"):
             vals["product_uom"] = self.env["product.product"].sudo().browse(vals["product_id"]).uom_id.id
+        stock, production = "stock.stock_location_stock", "stock.location_production"
+        if vals.get("raw_material_production_id"):
+            source, dest = stock, production
+        elif vals.get("scrapped"):
+            source, dest = stock, "stock.stock_location_scrapped"
+        else:
+            source, dest = production, stock
+        vals.setdefault("location_id", location(self.env, source).id)
+        vals.setdefault("location_dest_id", location(self.env, dest).id)
         return vals
+
+    def _post_create(self, vals: dict[str, Any]) -> None:
+        if self.state == "done":
+            self._apply_done()
+        if self.quantity:
+            sync_move_line(self)
+
+    def _reserve(self) -> None:
+        """_action_assign: consumables fully, storable products up to what is on hand."""
+        for move in self:
+            if move.state in ("done", "cancel", "draft"):
+                continue
+            demand = move.product_uom_qty
+            available = (
+                demand if not move.product_id.is_storable else max(min(demand, on_hand(move.product_id)), 0)
+            )
+            state = (
+                "assigned"
+                if available >= demand - 1e-9
+                else "partially_available"
+                if available
+                else "confirmed"
+            )
+            Model.write(move, {"quantity": available, "state": state})
+            sync_move_line(move)
+
+    def _apply_done(self) -> None:
+        lot = self.lot_ids.browse(self.lot_ids.ids[:1]) or None
+        update_quant(self.product_id, self.location_id, -self.quantity, lot)
+        update_quant(self.product_id, self.location_dest_id, self.quantity, lot)
 
     def write(self, vals: dict[str, Any]) -> bool:
         if ("quantity" in vals or "picked" in vals) and not self.env.context.get("mrp_internal"):
@@ -67,7 +125,21 @@ class StockMove(Model):
                         raise UserError(
                             "You cannot change the quantity of a done move of a locked manufacturing order."
                         )
+        was_done = {m.id for m in self if m.state == "done"}
         result = super().write(vals)
+        if "quantity" in vals:
+            for move in self:
+                if move.state in ("assigned", "partially_available", "confirmed"):
+                    full = move.quantity >= move.product_uom_qty - 1e-9
+                    state = (
+                        "assigned" if full else "partially_available" if move.quantity > 0 else "confirmed"
+                    )
+                    Model.write(move, {"state": state})
+        for move in self:
+            if move.state == "done" and move.id not in was_done:
+                move._apply_done()
+            if {"quantity", "picked", "state", "lot_ids"} & set(vals):
+                sync_move_line(move)
         if {"quantity", "picked", "state", "quantity_done"} & set(vals):
             self.mapped("raw_material_production_id")._recompute_state()
         return bool(result)
@@ -124,6 +196,16 @@ class StockScrap(Model):
     company_id = Many2one("res.company", "Company", default=lambda rec: rec.env.user.sudo().company_id.id)
     scrap_reason_tag_ids = Many2many("stock.scrap.reason.tag", "Scrap Reason")
     should_replenish = Boolean("Replenish Quantities", default=False)
+    location_id = Many2one(
+        "stock.location",
+        "Source Location",
+        default=lambda rec: location(rec.env, "stock.stock_location_stock").id,
+    )
+    scrap_location_id = Many2one(
+        "stock.location",
+        "Scrap Location",
+        default=lambda rec: location(rec.env, "stock.stock_location_scrapped").id,
+    )
 
     def _prepare_create(self, vals: dict[str, Any]) -> dict[str, Any]:
         if vals.get("product_id") and not vals.get("product_uom_id"):
@@ -136,7 +218,27 @@ class StockScrap(Model):
         self.ensure_one()
         if abs(self.scrap_qty) < 1e-9:
             raise UserError("You can only enter positive quantities.")
-        return self.do_scrap()
+        if not self.product_id.is_storable or on_hand(self.product_id) >= self.scrap_qty - 1e-9:
+            return self.do_scrap()
+        ctx = dict(self.env.context)
+        ctx.update(
+            {
+                "default_product_id": self.product_id.id,
+                "default_location_id": self.location_id.id,
+                "default_scrap_id": self.id,
+                "default_quantity": self.scrap_qty,
+                "default_product_uom_name": self.product_id.uom_id.name,
+            }
+        )
+        return {
+            "name": f"{self.product_id.display_name}: Insufficient Quantity To Scrap",
+            "view_mode": "form",
+            "res_model": "stock.warn.insufficient.qty.scrap",
+            "view_id": INSUFFICIENT_SCRAP_VIEW_ID,
+            "type": "ir.actions.act_window",
+            "context": ctx,
+            "target": "new",
+        }
 
     @api_multi
     def do_scrap(self) -> bool:

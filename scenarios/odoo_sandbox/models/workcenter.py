@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from datetime import datetime
 from typing import Any
 
 from ..errors import UserError
@@ -166,36 +168,91 @@ class MrpWorkorder(Model):
         readonly=True,
     )
     qty_production = Float("Original Production Quantity", related="production_id.product_qty")
+    qty_producing = Float("Currently Produced Quantity", related="production_id.qty_producing")
+    qty_remaining = Float("Quantity To Be Produced", compute="_compute_qty_remaining", store=False)
     qty_produced = Float("Quantity", default=0.0)
-    duration_expected = Float("Expected Duration", default=60.0)
-    duration = Float("Real Duration", default=0.0)
+    duration_expected = Float("Expected Duration", compute="_compute_duration_expected", store=False)
+    duration = Float("Real Duration", compute="_compute_duration", store=False)
     date_start = Datetime("Start")
     date_finished = Datetime("End")
+    time_ids = One2many("mrp.workcenter.productivity", "workorder_id", "Time Logs")
     working_state = Selection(
         [("normal", "Normal"), ("blocked", "Blocked"), ("done", "In Progress")],
         "Workcenter Status",
         related="workcenter_id.working_state",
     )
 
+    def _compute_qty_remaining(self) -> float:
+        return float(max(self.production_id.product_qty - self.qty_produced, 0.0))
+
+    def _compute_duration_expected(self) -> float:
+        """_get_duration_expected without setup/cleanup: cycles of the operation for the quantity at hand."""
+        production = self.production_id.sudo()
+        qty = production.qty_producing or production.product_qty
+        capacity = self.workcenter_id.sudo().default_capacity or 1.0
+        cycle = self.operation_id.sudo().time_cycle_manual if self.operation_id else 60.0
+        efficiency = (self.workcenter_id.sudo().time_efficiency or 100.0) / 100.0
+        return float(round(math.ceil(qty / capacity) * cycle / efficiency, 2))
+
+    def _compute_duration(self) -> float:
+        total = 0.0
+        for log in self.time_ids.sudo():
+            end = parse_datetime(log.date_end) if log.date_end else datetime.utcnow()
+            total += (end - parse_datetime(log.date_start)).total_seconds() / 60.0
+        return float(round(total, 2))
+
+    def _close_time_logs(self, only_user: bool) -> None:
+        domain: list[Any] = [("workorder_id", "in", self.ids), ("date_end", "=", False)]
+        if only_user:
+            domain.append(("user_id", "=", self.env.uid))
+        self.env["mrp.workcenter.productivity"].search(domain).write({"date_end": now_string()})
+
     @api_multi
-    def button_start(self, raise_on_invalid_state: bool = False) -> bool:
+    def button_start(self, raise_on_invalid_state: bool = False) -> None:
+        """Starts the timer (a productive time log) and, from zero, produces the remaining quantity."""
         if any(wo.working_state == "blocked" for wo in self):
             raise UserError("Please unblock the work center to start the work order.")
+        productive = (
+            self.env["mrp.workcenter.productivity.loss"]
+            .sudo()
+            .search([("loss_type", "=", "productive")], limit=1)
+        )
         for wo in self:
+            if wo.time_ids.filtered(lambda t: not t.date_end and t.user_id.id == self.env.uid):
+                continue
             if wo.state in ("done", "cancel"):
                 if raise_on_invalid_state:
                     continue
                 raise UserError("You cannot start a work order that is already done or cancelled")
+            production = wo.production_id
+            if not production.qty_producing:
+                production.write({"qty_producing": wo.qty_remaining})
+                production._set_qty_producing()
+            self.env["mrp.workcenter.productivity"].create(
+                {
+                    "workcenter_id": wo.workcenter_id.id,
+                    "workorder_id": wo.id,
+                    "loss_id": productive.id,
+                    "description": f"Time Tracking: {self.env.user.sudo().name}",
+                    "user_id": self.env.uid,
+                }
+            )
             wo.write({"state": "progress", "date_start": wo.date_start or now_string()})
-            if wo.production_id.state in ("confirmed",):
-                wo.production_id._recompute_state()
-        return True
+            if production.state == "confirmed":
+                production.write({"date_start": now_string()})
+            production._recompute_state()
+
+    @api_multi
+    def button_pending(self) -> None:
+        """Pause: close the caller's open time logs."""
+        self._close_time_logs(only_user=True)
 
     @api_multi
     def button_finish(self) -> bool:
         for wo in self:
             if wo.state in ("done", "cancel"):
                 continue
+            wo._close_time_logs(only_user=False)
             wo.write(
                 {
                     "state": "done",
@@ -207,6 +264,7 @@ class MrpWorkorder(Model):
 
     @api_multi
     def end_all(self) -> bool:
+        self._close_time_logs(only_user=False)
         return True
 
     def _compute_display_name(self) -> str:
