@@ -95,7 +95,8 @@ class WorkOrderClosed(_WorkOrder):
 
 
 class _Hold(ErpToPlant):
-    ODOO_MODELS: ClassVar[tuple[str, ...]] = ("quality.alert",)
+    # Odoo Community has no quality module: a hold lives as an activity on the order (or lot).
+    ODOO_MODELS: ClassVar[tuple[str, ...]] = ("mail.activity", "mrp.production")
     hold_ref: str = Field(min_length=1, description="Odoo name of the hold record")
     odoo_id: int | None = Field(default=None, ge=1)
 

@@ -147,7 +147,7 @@ class QualityDeviation(PlantToErp):
 
     CONTRACT: ClassVar[str] = "quality_deviation"
     VERSION: ClassVar[int] = 1
-    ODOO_MODELS: ClassVar[tuple[str, ...]] = ("quality.alert", "mail.activity")
+    ODOO_MODELS: ClassVar[tuple[str, ...]] = ("mail.activity", "mrp.production")
     contract: Literal["quality_deviation"] = "quality_deviation"
     version: Literal[1] = 1
     workcenter: str | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from uns_model.plant import Cell, Line, PlantModel
+from uns_model.plant import Cell, Connection, Equipment, Line, PlantModel, Product, StateTable
 from uns_model.tags import AnyTag
 from uns_model.topics import Place, raw_topic
 
@@ -74,12 +74,19 @@ class PlantResolver:
         self._by_topic: dict[str, TagRef] = {}
         self._devices: dict[tuple[str, str, str], DeviceRef] = {}
         self._cells: dict[str, DeviceRef] = {}
+        self._connections: dict[tuple[str, str], Connection] = {}
+        self._equipment: dict[tuple[str, str], Equipment] = {}
+        for line_place, line in plant.iter_lines():
+            for conn in line.connections:
+                self._connections[(line_place.path, conn.name)] = conn
         nodes: dict[tuple[str, str], tuple[list[Line], list[DeviceRef]]] = {}
         for place, line, cell in plant.iter_cells():
             group = plant.group_of(line)
             edge = line.edge_node_id or line.name
             device = cell.device_id or cell.name
             refs = []
+            for eq in cell.equipment:
+                self._equipment[(place.path, eq.name)] = eq
             for tag in cell.tags:
                 address = SparkplugAddress(group, edge, device, tag.path)
                 ref = TagRef(place, tag, address, raw_topic(place, tag.path), cell.workcenter)
@@ -130,6 +137,25 @@ class PlantResolver:
         """Every tag (or every tag of one role), in file order."""
         refs = list(self._by_address.values())
         return refs if role is None else [r for r in refs if r.role == role]
+
+    def connection_of(self, ref: TagRef) -> Connection:
+        """The connection the edge gateway reads this tag through (checked to exist when the plant loaded)."""
+        return self._connections[(ref.line_place.path, ref.tag.source.connection)]
+
+    def equipment_of(self, ref: TagRef) -> Equipment | None:
+        """For alarm and runtime_hours tags: the equipment (with its Odoo serial)."""
+        name = getattr(ref.tag, "equipment", None)
+        return None if name is None else self._equipment.get((ref.place.path, name))
+
+    def state_table_of(self, ref: TagRef) -> StateTable | None:
+        """For machine_state tags: the state table that gives the codes meaning."""
+        name = getattr(ref.tag, "state_table", None)
+        return None if name is None else self.plant.state_table(name)
+
+    def product_of(self, ref: TagRef) -> Product | None:
+        """For consumption tags: the component product (code and unit of measure)."""
+        code = getattr(ref.tag, "component", None)
+        return None if code is None else self.plant.product(code)
 
     def groups(self) -> list[str]:
         """The Sparkplug group ids the plant uses."""

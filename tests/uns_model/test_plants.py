@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from uns_model import PlantResolver, load_plant
+from uns_model.tags import ModbusSource
 
 PLANTS = Path(__file__).resolve().parents[2] / "scenarios" / "plants"
 
@@ -40,3 +41,47 @@ def test_batch_plant_has_the_process_roles() -> None:
     roles = {r.role for r in resolver.tags()}
     assert {"consumption", "process_value", "lot", "order", "good_count", "alarm", "runtime_hours"} <= roles
     assert resolver.groups() == ["acme-blending"]
+
+
+def test_role_details_resolve() -> None:
+    resolver = PlantResolver(load_plant(PLANTS / "cnc_shop.yaml"))
+    alarm = resolver.by_place("acme/toolworks/machining/line2/cnc-202", "spindle/overtemp_alarm")
+    assert alarm is not None
+    equipment = resolver.equipment_of(alarm)
+    assert equipment is not None and equipment.serial == "SP-202-0001"
+    conn = resolver.connection_of(alarm)
+    assert conn.kind == "modbus" and conn.port == 5020
+    state = resolver.by_place("acme/toolworks/machining/line1/cnc-101", "state")
+    assert state is not None
+    table = resolver.state_table_of(state)
+    assert table is not None
+    entry = table.lookup(4)
+    assert entry is not None and entry.reason == "Tool breakage" and entry.is_stop
+    assert entry.odoo_loss == "Equipment Failure" and entry.effective_loss_type == "availability"
+    assert table.lookup(40000) is None  # the cnc table is exact, no UMH blocks
+    bar = resolver.by_place("acme/toolworks/machining/line1/cnc-101", "material/bar_stock_kg")
+    assert bar is not None
+    product = resolver.product_of(bar)
+    assert product is not None and product.uom == "kg"
+    assert resolver.equipment_of(bar) is None and resolver.state_table_of(bar) is None
+
+
+def test_umh_table_falls_back_to_its_block() -> None:
+    plant = load_plant(PLANTS / "batch_plant.yaml")
+    umh = plant.state_table("umh")
+    assert umh is not None
+    running, failure, sub = umh.lookup(10000), umh.lookup(180000), umh.lookup(180003)
+    assert running is not None and running.state == "running" and not running.is_stop
+    assert failure is not None and sub == failure and failure.state == "unplanned_stop"
+    changeover = umh.lookup(100010)
+    assert changeover is not None and changeover.state == "planned_stop"
+    assert umh.lookup(5) is None and umh.lookup(230000) is None
+
+
+def test_modbus_register_counts() -> None:
+    resolver = PlantResolver(load_plant(PLANTS / "cnc_shop.yaml"))
+    good = resolver.by_place("acme/toolworks/machining/line2/cnc-201", "counters/good")
+    assert good is not None
+    src = good.tag.source
+    assert isinstance(src, ModbusSource)
+    assert src.register_count == 2 and src.word_order == "little"
