@@ -147,16 +147,17 @@ def dead_letters(store: OutboxStore, limit: int = 100) -> list[DeadLetter]:
     return [DeadLetter(*row) for row in rows]
 
 
-def retry(store: OutboxStore, event_id: str, now_ms: int) -> None:
-    """Put a dead event back in the queue (its tries start again from zero)."""
+def retry(store: OutboxStore, event_id: str, now_ms: int) -> str:
+    """Put a dead event back in the queue (its tries start again from zero); returns its contract."""
     with store.transaction() as conn:
-        row = conn.execute("SELECT state FROM events WHERE event_id = ?", (event_id,)).fetchone()
+        row = conn.execute("SELECT state, contract FROM events WHERE event_id = ?", (event_id,)).fetchone()
         if row is None:
             raise OutboxError(f"no event {event_id!r} in the outbox")
         if row[0] != "dead":
             hint = " (use replay to deliver a delivered event again)" if row[0] == "delivered" else ""
             raise OutboxError(f"event {event_id!r} is {row[0]}, not dead{hint}")
         _requeue(conn, "event_id = ?", (event_id,), now_ms)
+        return str(row[1])
 
 
 def replay(store: OutboxStore, since_ms: int, now_ms: int) -> int:

@@ -297,11 +297,13 @@ class Outbox:
 
     def retry(self, event_id: str) -> None:
         """Put a dead event back in the queue (raises admin.OutboxError if it is not dead)."""
-        admin.retry(self.store, event_id, self._clock())
+        contract = admin.retry(self.store, event_id, self._clock())
+        self._emit(event_id, contract, "queued", None)
         self._wake.set()
 
     def replay(self, since_unix_ms: int) -> int:
-        """Queue again the delivered and dead events created since the time; returns how many."""
+        """Queue again the delivered and dead events created since the time; returns how many.
+        (No "queued" state is published per replayed event: a replay may cover thousands.)"""
         n = admin.replay(self.store, since_unix_ms, self._clock())
         self._wake.set()
         return n

@@ -187,6 +187,7 @@ def test_permanent_failure_parks_a_dead_letter_and_the_key_goes_on(tmp_path: Pat
         refuse.clear()
         ob.retry("wc-1:2")
         wait_for(lambda: sink.count() == 5, "the retried event")
+        assert ("wc-1:2", "queued", None) in hooks
         assert admin.dead_letters(ob.store) == []
         with pytest.raises(OutboxError, match="delivered, not dead"):
             ob.retry("wc-1:2")
