@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from uns_model.topics import Place, TopicError
+from uns_model.topics import Place, TopicError, event_topic, status_topic
 
 Direction = Literal["plant_to_erp", "erp_to_plant", "plant_to_uns", "bridge_to_uns"]
 
@@ -132,6 +132,16 @@ class PlacedEvent(Event):
     @property
     def place_obj(self) -> Place:
         return Place.parse(self.place)
+
+    @property
+    def audit_topic(self) -> str:
+        """`<place>/_erp/events/<contract>`, where the event is published once for audit."""
+        return event_topic(self.place_obj, self.CONTRACT)
+
+    @property
+    def status_topic(self) -> str:
+        """`<place>/_erp/status/<contract>/<event id>`, where its delivery state is published."""
+        return status_topic(self.place_obj, self.CONTRACT, self.event_id)
 
 
 def dump_json(payload: Payload) -> str:

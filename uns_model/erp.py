@@ -7,6 +7,7 @@ from typing import ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from uns_model.contract_base import Direction, PlacedEvent
+from uns_model.topics import hold_topic, order_topic
 
 #: UMH `_analytics` work order status: 0 planned, 1 in progress, 2 completed.
 WorkOrderStatus = Literal[0, 1, 2]
@@ -37,6 +38,11 @@ class _WorkOrder(ErpToPlant):
     @property
     def ordering_key(self) -> str:
         return f"order:{self.external_work_order_id}"
+
+    @property
+    def topic(self) -> str:
+        """`<line>/_erp/orders/<encoded ref>`: retained while the order is active."""
+        return order_topic(self.place_obj.up_to("line"), self.external_work_order_id)
 
 
 class _WorkOrderBody(_WorkOrder):
@@ -106,6 +112,11 @@ class _Hold(ErpToPlant):
     @property
     def ordering_key(self) -> str:
         return f"hold:{self.hold_ref}"
+
+    @property
+    def topic(self) -> str:
+        """`<line>/_erp/holds/<encoded ref>`: retained while the hold is active."""
+        return hold_topic(self.place_obj.up_to("line"), self.hold_ref)
 
 
 class QualityHoldRaised(_Hold):

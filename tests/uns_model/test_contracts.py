@@ -217,6 +217,15 @@ def test_non_event_payloads() -> None:
         parse_event(status.model_dump_json())
 
 
+def test_topics_of_events() -> None:
+    produced = ProductionReported(**EXAMPLES["production_reported"])
+    assert produced.audit_topic == f"{CELL}/_erp/events/production_reported"
+    assert produced.status_topic == f"{CELL}/_erp/status/production_reported/{produced.event_id}"
+    assert WorkOrderReleased(**EXAMPLES["work_order_released"]).topic == f"{LINE}/_erp/orders/WH_MO_00012"
+    assert WorkOrderClosed(**EXAMPLES["work_order_closed"]).topic == f"{LINE}/_erp/orders/WH_MO_00012"
+    assert QualityHoldReleased(**EXAMPLES["quality_hold_released"]).topic == f"{LINE}/_erp/holds/QA_0007"
+
+
 def test_erp_contracts_use_umh_names() -> None:
     order = WorkOrderReleased(**EXAMPLES["work_order_released"])
     data = order.model_dump(mode="json")
