@@ -5,11 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
 from bridge.windows.buffers import F64, I32, I64, Samples
-
-BoolArr = np.ndarray[tuple[int], np.dtype[np.bool_]]
 
 
 @dataclass(slots=True)
@@ -24,13 +21,6 @@ class SortedWindow:
     starts: I64
     ends: I64
     scratch: F64
-
-    def member_of_samples(self) -> I32:
-        return np.repeat(np.arange(self.counts.shape[0], dtype=np.int32), self.counts)
-
-    def select(self, members: BoolArr) -> npt.NDArray[np.bool_]:
-        """Mask over the sorted samples of the given members (a repeat, no gather)."""
-        return np.repeat(members, self.counts)
 
 
 def _stable_argsort_members(tag: I32, n_members: int) -> I64:
@@ -57,6 +47,7 @@ class Workspace:
         self.value: F64 = np.empty(0, np.float64)
         self.hold: I64 = np.empty(0, np.int64)
         self.product: F64 = np.empty(0, np.float64)
+        self.dest: I64 = np.empty(0, np.int64)
 
     def ensure(self, m: int) -> None:
         if self.ts.shape[0] < m or self.ts.shape[0] > 4 * max(m, 1 << 16):
@@ -65,6 +56,7 @@ class Workspace:
             self.value = np.empty(cap, np.float64)
             self.hold = np.empty(cap, np.int64)
             self.product = np.empty(cap, np.float64)
+            self.dest = np.empty(cap, np.int64)
 
 
 def sort_window(samples: Samples, n_members: int, end_ms: int, ws: Workspace | None = None) -> SortedWindow:
@@ -75,27 +67,39 @@ def sort_window(samples: Samples, n_members: int, end_ms: int, ws: Workspace | N
     ws = ws or Workspace()
     m = len(samples)
     ws.ensure(m)
-    counts = np.bincount(samples.tag, minlength=n_members).astype(np.int64)
+    counts = samples.counts
+    if counts is None:
+        counts = np.bincount(samples.tag, minlength=n_members).astype(np.int64)
     ends = np.cumsum(counts)
     starts = ends - counts
-    order = _stable_argsort_members(samples.tag, n_members)
-    ts = np.take(samples.ts, order, out=ws.ts[:m])
-    if ts.shape[0] > 1:
+    ts = ws.ts[:m]
+    value = ws.value[:m]
+    if samples.rank is not None:
+        # Dense arrival ranks: each sample's place is its member's start + its rank (no sort).
+        dest = np.take(starts, samples.tag, out=ws.dest[:m])
+        dest += samples.rank
+        ts[dest] = samples.ts
+        value[dest] = samples.value
+    else:
+        order = _stable_argsort_members(samples.tag, n_members)
+        np.take(samples.ts, order, out=ts)
+        np.take(samples.value, order, out=value)
+    if m > 1 and not (samples.ordered and samples.rank is not None):
         back = ts[1:] < ts[:-1]
         if back.any():
             # Out-of-order arrival within a member (store-and-forward): a segment start may go back in
             # time legitimately, anything else needs the full (member, ts) sort.
-            first = np.zeros(ts.shape[0], np.bool_)
+            first = np.zeros(m, np.bool_)
             first[starts[counts > 0]] = True
             if (back & ~first[1:]).any():
-                order = np.lexsort((samples.ts, samples.tag)).astype(np.int64)
-                ts = np.take(samples.ts, order, out=ws.ts[:m])
+                order = np.lexsort((samples.ts, samples.tag))
+                np.take(samples.ts, order, out=ts)
+                np.take(samples.value, order, out=value)
     hold = ws.hold[:m]
     if m:
         np.subtract(ts[1:], ts[:-1], out=hold[:-1])
         last = ends[counts > 0] - 1
         hold[last] = end_ms - ts[last]
-    value = np.take(samples.value, order, out=ws.value[:m])
     return SortedWindow(ts, value, hold, counts, starts, ends, ws.product[:m])
 
 
@@ -172,28 +176,26 @@ class StateTimes:
 
 
 def compute_state_times(
-    w: SortedWindow,
-    is_state: BoolArr,
-    start_ms: int,
-    end_ms: int,
-    carry_value: F64,
-    carry_ts: I64,
+    w: SortedWindow, n_state: int, start_ms: int, end_ms: int, carry_value: F64, carry_ts: I64
 ) -> StateTimes:
-    """Time in each state for the state members, vectorized over (member, state) pairs."""
-    sel = w.select(is_state)
-    state_members = np.flatnonzero(is_state).astype(np.int32)
-    tag = np.repeat(state_members, w.counts[state_members])
-    code = w.value[sel].astype(np.int64)
-    dur = w.hold[sel]
-    nonempty = w.counts > 0
+    """Time in each state of the state members, which are the first `n_state` member positions.
 
-    # The carried-in state covers the window from its start until the member's first sample.
-    carried = is_state & (carry_ts >= 0)
-    lead = np.full(w.counts.shape[0], end_ms - start_ms, np.int64)
-    lead[nonempty] = w.ts[w.starts[nonempty]] - start_ms
-    c_members = np.flatnonzero(carried).astype(np.int32)
+    Vectorized over (member, state) pairs; the carried-in state covers the window start.
+    """
+    if n_state == 0:
+        return StateTimes(np.empty(0, np.int32), np.empty(0, np.int64), np.empty(0, np.int64))
+    counts = w.counts[:n_state]
+    hi = int(w.ends[n_state - 1])
+    tag = np.repeat(np.arange(n_state, dtype=np.int32), counts)
+    code = w.value[:hi].astype(np.int64)
+    dur = w.hold[:hi]
+
+    nonempty = counts > 0
+    lead = np.full(n_state, end_ms - start_ms, np.int64)
+    lead[nonempty] = w.ts[w.starts[:n_state][nonempty]] - start_ms
+    c_members = np.flatnonzero(carry_ts[:n_state] >= 0).astype(np.int32)
     c_code = np.nan_to_num(carry_value[c_members]).astype(np.int64)
-    c_dur = lead[c_members].astype(np.int64)
+    c_dur = lead[c_members]
 
     all_tag = np.concatenate([c_members, tag])
     all_code = np.concatenate([c_code, code])
@@ -205,11 +207,10 @@ def compute_state_times(
     lo = int(all_code.min())
     span = int(all_code.max()) - lo + 1
     key = all_tag.astype(np.int64) * span + (all_code - lo)
-    n = int(is_state.shape[0])
-    if n * span <= max(1 << 22, 8 * key.shape[0]):
+    if n_state * span <= max(1 << 22, 8 * key.shape[0]):
         # Few distinct codes (the usual machine states): a dense histogram beats a sort.
-        dense = np.bincount(key, weights=all_dur, minlength=n * span)
-        hit = np.bincount(key, minlength=n * span) > 0
+        dense = np.bincount(key, weights=all_dur, minlength=n_state * span)
+        hit = np.bincount(key, minlength=n_state * span) > 0
         uniq = np.flatnonzero(hit)
         ms = dense[uniq].astype(np.int64)
     else:

@@ -56,6 +56,8 @@ class FlowSpec:
             raise ValueError("tags and kinds must be 1-D and of equal length")
         if np.unique(tags).shape[0] != tags.shape[0]:
             raise ValueError(f"flow {self.name!r}: a tag is listed twice")
+        if kinds.shape[0] and int(kinds.max()) > max(TagKind):
+            raise ValueError(f"flow {self.name!r}: unknown tag kind {int(kinds.max())}")
         if tags.shape[0] and int(tags.min()) < 0:
             raise ValueError("tag indices must be >= 0")
         if self.window_ms <= 0 or self.grace_ms < 0:
@@ -89,33 +91,49 @@ class FlowSpec:
 
 @dataclass(slots=True)
 class WindowResult:
-    """Everything one window close computed, as arrays in flow member order (see `tags`)."""
+    """Everything one window close computed, as arrays by member position.
+
+    Position i is global tag `tags[i]`; positions are grouped by kind (STATE members first, then
+    COUNTER, then GAUGE). Use `position(tag_idx)` or the accessors to look one tag up.
+    """
 
     flow: str
     window_id: str
+    """Deterministic: `<flow>:<window start ms>`; derive event ids from it."""
     start_ms: int
     end_ms: int
     tags: I32
-    """Global tag index of each member position."""
     values: Aggregates
     states: StateTimes
-    """Time in state for the STATE members (member positions)."""
+    """Time in state of the STATE members (by member position)."""
     counter_members: I32
     """Member positions of the COUNTER members; the counter arrays below are in this order."""
     counter_delta: F64
+    """Quantity counted in this window (plus late values absorbed since the last close)."""
     counter_total: F64
+    """Running total since the counter was first seen; survives restarts through the checkpoint."""
     counter_resets: I64
     counter_rollovers: I64
     samples: int
     late_since_last_close: int
+    local: I32 = field(repr=False)
+    """Global tag index -> member position (-1: not a member); shared with the engine, read only."""
 
-    def time_in_state(self, member: int) -> dict[int, int]:
-        """State code -> ms in this window for one member position."""
-        return self.states.of(member)
+    def position(self, tag_idx: int) -> int:
+        """Member position of a global tag index; KeyError when the tag is not in this flow."""
+        pos = int(self.local[tag_idx]) if 0 <= tag_idx < self.local.shape[0] else -1
+        if pos < 0:
+            raise KeyError(f"tag {tag_idx} is not a member of flow {self.flow!r}")
+        return pos
 
-    def counter_of(self, member: int) -> tuple[float, float]:
-        """(delta in this window, running total) for one member position."""
-        i = int(np.searchsorted(self.counter_members, member))
-        if i >= self.counter_members.shape[0] or int(self.counter_members[i]) != member:
-            raise KeyError(f"member {member} is not a counter")
+    def time_in_state(self, tag_idx: int) -> dict[int, int]:
+        """State code -> ms in this window for one STATE tag."""
+        return self.states.of(self.position(tag_idx))
+
+    def counter_of(self, tag_idx: int) -> tuple[float, float]:
+        """(delta in this window, running total) of one COUNTER tag."""
+        pos = self.position(tag_idx)
+        i = pos - int(self.counter_members[0]) if self.counter_members.shape[0] else -1
+        if not 0 <= i < self.counter_members.shape[0]:
+            raise KeyError(f"tag {tag_idx} is not a counter")
         return float(self.counter_delta[i]), float(self.counter_total[i])

@@ -19,7 +19,7 @@ from bridge.windows.aggregates import Workspace, compute_aggregates, compute_sta
 from bridge.windows.buffers import F64, I32, I64, ColumnBuffer
 from bridge.windows.checkpoint import FlowCheckpoint, members_sha
 from bridge.windows.counters import CounterBank, CounterState
-from bridge.windows.flow import FlowSpec, TagKind, WindowResult
+from bridge.windows.flow import FlowSpec, WindowResult
 
 log = logging.getLogger(__name__)
 
@@ -58,19 +58,25 @@ class TumblingWindows:
         if n and int(spec.tag_array.max()) >= n_tags:
             raise ValueError("a member tag index is >= n_tags")
         self._n_tags = n_tags
+        # Member positions are grouped by kind (states, counters, gauges; spec order within a kind), so
+        # the samples of each kind are one contiguous slice of a sorted window: no masks on the close.
+        group = np.array([2, 0, 1], np.int8)[spec.kind_array]
+        perm = np.argsort(group, kind="stable")
+        self.tags: I32 = spec.tag_array[perm]
+        self.keys: tuple[str, ...] = tuple(spec.keys[i] for i in perm.tolist())
+        self.n_state = int(np.count_nonzero(group == 0))
+        self.n_counter = int(np.count_nonzero(group == 1))
         self._local: I32 = np.full(n_tags, -1, np.int32)
-        self._local[spec.tag_array] = np.arange(n, dtype=np.int32)
-        self._is_state = spec.kind_array == TagKind.STATE
-        counter_members = np.flatnonzero(spec.kind_array == TagKind.COUNTER).astype(np.int32)
-        self._counter_members: I32 = counter_members
+        self._local[self.tags] = np.arange(n, dtype=np.int32)
+        self._counter_slice = slice(self.n_state, self.n_state + self.n_counter)
         self._counter_pos: I32 = np.full(n, -1, np.int32)
-        self._counter_pos[counter_members] = np.arange(counter_members.shape[0], dtype=np.int32)
-        self._counter_keys = tuple(spec.keys[i] for i in counter_members.tolist())
-        self.counters = CounterBank(spec.rollover_array[counter_members], spec.rollover_threshold)
+        self._counter_pos[self._counter_slice] = np.arange(self.n_counter, dtype=np.int32)
+        self._counter_keys = self.keys[self._counter_slice]
+        self.counters = CounterBank(spec.rollover_array[perm][self._counter_slice], spec.rollover_threshold)
         self.carry_value: F64 = np.full(n, np.nan)
         self.carry_ts: I64 = np.full(n, -1, np.int64)
         # Room for about ten samples per member before the first growth.
-        self.buffer = ColumnBuffer(capacity or max(1024, 10 * n))
+        self.buffer = ColumnBuffer(n, capacity or max(1024, 10 * n))
         self._workspace = Workspace()
         self.stats = WindowStats()
         self._late_in_window = 0
@@ -146,15 +152,16 @@ class TumblingWindows:
         n = spec.n_members
         w = sort_window(samples, n, end, self._workspace)
         agg = compute_aggregates(w, start, end, self.carry_value, self.carry_ts)
-        states = compute_state_times(w, self._is_state, start, end, self.carry_value, self.carry_ts)
+        states = compute_state_times(w, self.n_state, start, end, self.carry_value, self.carry_ts)
 
-        cm = self._counter_members
-        if cm.shape[0]:
-            is_c = w.select(self._counter_pos >= 0)
-            c_counts = w.counts[cm]
-            c_starts = np.cumsum(c_counts) - c_counts
-            c_pos = np.repeat(np.arange(cm.shape[0], dtype=np.int32), c_counts)
-            deltas = self.counters.apply_sorted(c_pos, w.ts[is_c], w.value[is_c], c_starts, c_counts)
+        if self.n_counter:
+            cs = self._counter_slice
+            lo, hi = int(w.starts[cs.start]), int(w.ends[cs.stop - 1])
+            c_counts = w.counts[cs]
+            c_pos = np.repeat(np.arange(self.n_counter, dtype=np.int32), c_counts)
+            deltas = self.counters.apply_sorted(
+                c_pos, w.ts[lo:hi], w.value[lo:hi], w.starts[cs] - lo, c_counts
+            )
             c_delta, c_total, c_resets, c_rolls = (
                 deltas.delta,
                 deltas.total,
@@ -173,16 +180,17 @@ class TumblingWindows:
             window_id=window_id,
             start_ms=start,
             end_ms=end,
-            tags=spec.tag_array,
+            tags=self.tags,
             values=agg,
             states=states,
-            counter_members=cm,
+            counter_members=np.arange(self.n_state, self.n_state + self.n_counter, dtype=np.int32),
             counter_delta=c_delta,
             counter_total=c_total,
             counter_resets=c_resets,
             counter_rollovers=c_rolls,
             samples=len(samples),
             late_since_last_close=self._late_in_window,
+            local=self._local,
         )
         self._late_in_window = 0
         self.open_start_ms = end
@@ -197,7 +205,7 @@ class TumblingWindows:
             flow=self.spec.name,
             window_id=self.last_window_id or self.spec.window_id(self.open_start_ms - self.spec.window_ms),
             closed_until_ms=self.open_start_ms,
-            members_sha=members_sha(self.spec.keys),
+            members_sha=members_sha(self.keys),
             carry_value=self.carry_value.copy(),
             carry_ts=self.carry_ts.copy(),
             counter_keys=self._counter_keys,
@@ -215,7 +223,7 @@ class TumblingWindows:
         self.open_start_ms = cp.closed_until_ms
         self.last_window_id = cp.window_id
         n = self.spec.n_members
-        if cp.members_sha == members_sha(self.spec.keys) and cp.carry_value.shape[0] == n:
+        if cp.members_sha == members_sha(self.keys) and cp.carry_value.shape[0] == n:
             self.carry_value = cp.carry_value.copy()
             self.carry_ts = cp.carry_ts.copy()
         else:
