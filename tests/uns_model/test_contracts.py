@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
@@ -155,6 +155,7 @@ def test_facts_outside_the_key_do_not_change_the_id() -> None:
     assert ProductionReported(**{**base, "good_quantity": 120.0}).event_id == a.event_id
 
 
+@settings(deadline=None)
 @given(st.integers(0, 10**9), st.integers(0, 10**6), st.integers(0, 10**6))
 def test_production_ids_depend_only_on_the_key(good: int, scrap: int, start: int) -> None:
     base = {**EXAMPLES["production_reported"], "good_quantity": good, "scrap_quantity": scrap}

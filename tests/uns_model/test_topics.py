@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from uns_model.names import is_level, level_to_ref, ref_to_level
@@ -30,6 +30,7 @@ tag_paths = st.lists(levels, min_size=1, max_size=4).map("/".join)
 bad_chars = st.sampled_from([".", "+", "#", " ", "ä", "$", ":"])
 
 
+@settings(deadline=None)
 @given(cells, tag_paths)
 def test_raw_topic_round_trips(cell: Place, tag_path: str) -> None:
     topic = raw_topic(cell, tag_path)
@@ -40,6 +41,7 @@ def test_raw_topic_round_trips(cell: Place, tag_path: str) -> None:
     assert str(parsed) == topic
 
 
+@settings(deadline=None)
 @given(cells, st.text(min_size=1, max_size=40))
 def test_order_and_hold_topics_round_trip_any_ref(cell: Place, ref: str) -> None:
     line = cell.up_to("line")
@@ -50,6 +52,7 @@ def test_order_and_hold_topics_round_trip_any_ref(cell: Place, ref: str) -> None
         assert parsed.ref == ref
 
 
+@settings(deadline=None)
 @given(st.text(min_size=1, max_size=60))
 def test_ref_encoding_is_one_level_and_reversible(ref: str) -> None:
     level = ref_to_level(ref)
@@ -71,6 +74,7 @@ def test_non_canonical_ref_levels_are_rejected(level: str) -> None:
         level_to_ref(level)
 
 
+@settings(deadline=None)
 @given(cells, st.sampled_from(["production_reported", "downtime_started"]), st.uuids())
 def test_event_and_status_topics_round_trip(cell: Place, contract: str, uid: object) -> None:
     for place in (cell, cell.up_to("line")):
@@ -80,6 +84,7 @@ def test_event_and_status_topics_round_trip(cell: Place, contract: str, uid: obj
         assert parsed.path == ("status", contract, str(uid))
 
 
+@settings(deadline=None)
 @given(cells, tag_paths)
 def test_bridge_topic_is_at_site_level(cell: Place, path: str) -> None:
     topic = bridge_topic(cell, *path.split("/"))
@@ -87,6 +92,7 @@ def test_bridge_topic_is_at_site_level(cell: Place, path: str) -> None:
     assert parse_topic(topic).place == cell.up_to("site")
 
 
+@settings(deadline=None)
 @given(cells, tag_paths, st.integers(min_value=0, max_value=6), bad_chars)
 def test_a_bad_character_in_any_level_is_rejected(cell: Place, tag_path: str, idx: int, bad: str) -> None:
     levels = [*cell.levels, "_raw", *tag_path.split("/")]
@@ -96,6 +102,7 @@ def test_a_bad_character_in_any_level_is_rejected(cell: Place, tag_path: str, id
         parse_topic("/".join(levels))
 
 
+@settings(deadline=None)
 @given(cells, tag_paths, st.integers(min_value=1, max_value=4))
 def test_a_place_level_starting_with_underscore_is_a_contract_not_a_place(
     cell: Place, tag_path: str, idx: int
@@ -106,6 +113,7 @@ def test_a_place_level_starting_with_underscore_is_a_contract_not_a_place(
         parse_topic("/".join([*levels, "_raw", tag_path]))
 
 
+@settings(deadline=None)
 @given(levels)
 def test_level_rule(level: str) -> None:
     assert is_level(level)
