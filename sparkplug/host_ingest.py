@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from sparkplug import codec_metric
 from sparkplug.codec import metric_value
 from sparkplug.codec_scalar import SCALAR_FROM_WIRE, WireValueError
 from sparkplug.codec_struct import read_propertyset
@@ -76,6 +77,19 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+def decoder_for(datatype: int) -> Callable[[Any], Any]:
+    """The codec's value decoder for one datatype, resolved once at birth rather than per metric.
+
+    Same result as metric_value(m, datatype) for every metric whose is_null agrees with its value
+    field (a null metric has no value field, which the decoder reads as None).
+    """
+    table: dict[int, Callable[[Any], Any]] = getattr(codec_metric, "_DECODERS", {})
+    found = table.get(datatype)
+    if found is not None:
+        return found
+    return lambda m: metric_value(m, datatype)
+
+
 class Ingest:
     """Applies each Sparkplug message to the node sessions and hands values and events on.
 
@@ -115,11 +129,8 @@ class Ingest:
         self.stats.messages_in += 1
         n = len(parts)
         mt = parts[2] if n > 2 else ""
-        if (
-            not ((n == 4 and mt in NODE_TYPES) or (n == 5 and mt in DEVICE_TYPES))
-            or not all(parts)
-            or any("+" in p or "#" in p for p in parts)
-        ):
+        # Wildcards cannot occur: MQTT forbids them in the topic of a PUBLISH.
+        if not ((n == 4 and mt in NODE_TYPES) or (n == 5 and mt in DEVICE_TYPES)) or not all(parts):
             self.reject(
                 topic, raw, "bad_topic", "topic outside spBv1.0/<group>/<type>/<edge>[/<device>]", topic
             )
@@ -188,7 +199,11 @@ class Ingest:
         received = now_ms()
         pts = payload.timestamp or received
         batch = UpdateBatch(node.group_id, node.edge_node_id, device_id, mt, payload.seq, received)
-        handles, values, stamps, hist = batch.handles, batch.values, batch.timestamps_ms, batch.historical
+        # Bound methods held in locals: this loop runs once per metric of every DATA message.
+        add_handle = batch.handles.append
+        add_value = batch.values.append
+        add_stamp = batch.timestamps_ms.append
+        add_hist = batch.historical.append
         unknown = 0
         bad: SparkplugDecodeError | None = None
         for m in payload.metrics:
@@ -198,16 +213,17 @@ class Ingest:
                 unknown += 1
                 continue
             try:
-                value = metric_value(m, slot[1])
+                value = slot[2](m)
             except SparkplugDecodeError as exc:
                 value, ok = self._lenient_value(m, slot[1])
                 if not ok:
                     bad = exc
                     continue
-            handles.append(slot[0])
-            values.append(value)
-            stamps.append(m.timestamp or pts)
-            hist.append(m.is_historical)
+            add_handle(slot[0])
+            add_value(value)
+            add_stamp(m.timestamp or pts)
+            add_hist(m.is_historical)
+        handles = batch.handles
         if bad is not None:
             self.reject(topic, raw, bad.reason, str(bad), source)
         if unknown:
@@ -359,7 +375,7 @@ class Ingest:
                     problems.setdefault(exc.reason, str(exc))
             alias = m.alias if m.HasField("alias") else None
             info = self.registry.register(node.group_id, node.edge_node_id, device_id, name, alias, dt, props)
-            slot = (info.handle, int(dt))
+            slot = (info.handle, int(dt), decoder_for(int(dt)))
             scope.by_name[name] = slot
             if alias is not None:
                 scope.by_alias[alias] = slot

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,8 +108,8 @@ class RebirthRequested:
 
 LifecycleEvent = NodeBirth | DeviceBirth | NodeDeath | DeviceDeath | HostDisconnected | RebirthRequested
 
-# (handle, datatype) for the hot path: two list/tuple lookups instead of attribute access.
-Slot = tuple[int, int]
+# (handle, datatype, value decoder) for the hot path: tuple indexing instead of attribute access.
+Slot = tuple[int, int, Callable[[Any], Any]]
 
 
 class MetricRegistry:
