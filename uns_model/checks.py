@@ -35,7 +35,7 @@ def _dupes(items: Iterable[tuple[Loc, str]], what: str) -> list[PlantIssue]:
                 PlantIssue(
                     loc,
                     f"{what} {name!r} is used twice",
-                    f"give it a name not used elsewhere ({what}s differ)",
+                    f"each {what} must be unique; change this one",
                 )
             )
         else:
@@ -57,6 +57,24 @@ def check_plant(plant: PlantModel) -> list[PlantIssue]:
                     ("flows", key), f"no flow named {key!r}", "use one of: " + ", ".join(DEFAULT_FLOWS)
                 )
             )
+    for key, over in plant.flows.items():
+        if key in DEFAULT_FLOWS:
+            flow = plant.flow(key)
+            if flow.mode == "batch" and flow.window_s <= 0:
+                where: Loc = (
+                    ("flows", key, "window_s") if over.window_s is not None else ("flows", key, "mode")
+                )
+                issues.append(
+                    PlantIssue(where, f"flow {key!r} runs in batch without a window", "set 'window_s: 300'")
+                )
+    serials = [
+        (("areas", ai, "lines", li, "cells", ci, "equipment", ei, "serial"), e.serial)
+        for ai, area in enumerate(plant.areas)
+        for li, line in enumerate(area.lines)
+        for ci, cell in enumerate(line.cells)
+        for ei, e in enumerate(cell.equipment)
+    ]
+    issues += _dupes(serials, "equipment serial")
     sparkplug: dict[tuple[str, str, str], Loc] = {}
     workcenters: dict[str, Loc] = {}
     for ai, area in enumerate(plant.areas):

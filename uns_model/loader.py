@@ -60,12 +60,14 @@ def _fix_for(err: ErrorDetails) -> str:
     if kind.startswith(("int_", "float_")):
         return "write a plain number (no unit, no quotes)"
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
-        bound = next((f"{k} {v}" for k, v in ctx.items()), "")
-        return f"use a value {bound.replace('_', ' ')}".replace(" ge ", " >= ").replace(" gt ", " > ")
+        ops = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}
+        return "use a value " + " and ".join(f"{ops[k]} {v}" for k, v in ctx.items() if k in ops)
     if kind == "too_short":
         return "add at least one entry"
     if kind in ("bool_parsing", "bool_type"):
         return "write true or false"
+    if kind == "string_type" and isinstance(err.get("input"), bool | int | float):
+        return "put the value in quotes: YAML reads yes/no/on/off/true/false as booleans and 101 as a number"
     if kind in ("string_type", "string_too_short"):
         return "write a non-empty text"
     if kind in ("dict_type", "model_type", "model_attributes_type"):
@@ -84,6 +86,8 @@ def _message_for(err: ErrorDetails) -> str:
         return f"{value!r} is not an OPC UA node id"
     if err["type"] == "string_pattern_mismatch" and field == "endpoint":
         return f"{value!r} is not an OPC UA endpoint"
+    if err["type"] == "string_type" and isinstance(value, bool | int | float):
+        return f"YAML reads this value as {type(value).__name__} {value!r}, not as text"
     if err["type"] == "extra_forbidden":
         return f"unknown field '{field}'"
     if err["type"] == "invalid_role" and isinstance(value, dict):
