@@ -197,7 +197,7 @@ class Model(QueryMixin):
             return self.env[f.comodel].browse(()) if f.comodel else False
         if f.related:
             first, _, rest = f.related.partition(".")
-            return getattr(getattr(self, first), rest)
+            return getattr(getattr(self, first), rest) if rest else getattr(self, first)
         if f.compute:
             return getattr(self, f.compute)()
         if f.type == "one2many":
@@ -358,12 +358,15 @@ class Model(QueryMixin):
             )
             self.env.invalidate(self._name)
 
-    @api_multi
-    def write(self, vals: dict[str, Any]) -> bool:
-        self._check_access("write")
+    def _check_field_names(self, vals: dict[str, Any]) -> None:
         for key in vals:
             if key not in self._fields:
                 raise PyValueError(f"Invalid field {key!r} on model {self._name!r}")
+
+    @api_multi
+    def write(self, vals: dict[str, Any]) -> bool:
+        self._check_access("write")
+        self._check_field_names(vals)
         for rec in self:
             rec._row()  # MissingError on deleted records, as Odoo's write
         columns: dict[str, Any] = {"write_date": now_string(), "write_uid": self.env.uid}

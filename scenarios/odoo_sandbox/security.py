@@ -3,6 +3,7 @@ passwords and API keys (res.users.apikeys)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -173,6 +174,12 @@ def hash_secret(secret: str, salt: str | None = None) -> str:
 def verify_secret(secret: str, stored: str | None) -> bool:
     if not stored or "$" not in stored:
         return False
+    return _verify(secret, stored)
+
+
+@functools.lru_cache(maxsize=1024)
+def _verify(secret: str, stored: str) -> bool:
+    """Cached like Odoo's _check_uid_passwd: a key is hashed once, not on every RPC call."""
     salt, _ = stored.split("$", 1)
     return hmac.compare_digest(hash_secret(secret, salt), stored)
 

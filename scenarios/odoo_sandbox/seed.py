@@ -124,7 +124,12 @@ def seed_base(registry: Registry, admin_password: str) -> None:
     for xml, name, sequence, active in ACTIVITY_TYPES:
         rec = env["mail.activity.type"].create({"name": name, "sequence": sequence, "active": active})
         xmlid(env, f"mail.{xml}", "mail.activity.type", rec.id)
-    for i, action in enumerate(("mrp.action_mrp_production_backorder", "mrp.action_mrp_consumption_warning")):
+    actions = (
+        "mrp.action_mrp_production_backorder",
+        "mrp.action_mrp_consumption_warning",
+        "mrp.action_mrp_batch_produce",
+    )
+    for i, action in enumerate(actions):
         xmlid(env, action, "ir.actions.act_window", 900 + i)
     registry.set_meta("seeded", "1")
 

@@ -15,10 +15,11 @@ PLANT = {
     "products": [
         {"default_code": "GEAR-01", "name": "Gear", "tracking": "lot"},
         {"default_code": "SHAFT-01", "name": "Shaft"},
-        {"default_code": "STEEL", "name": "Steel bar", "uom": "kg"},
-        {"default_code": "BOLT", "name": "Bolt"},
+        {"default_code": "STEEL", "name": "Steel bar", "uom": "kg", "on_hand": 1000},
+        {"default_code": "BOLT", "name": "Bolt", "on_hand": 5000},
         {"default_code": "PUMP", "name": "Pump"},
-        {"default_code": "IMPELLER", "name": "Impeller"},
+        {"default_code": "IMPELLER", "name": "Impeller", "on_hand": 100},
+        {"default_code": "SENSOR", "name": "Sensor", "tracking": "serial"},
     ],
     "workcenters": [{"code": "CNC1", "name": "CNC Mill 1"}, {"code": "ASM1", "name": "Assembly 1"}],
     "boms": [

@@ -16,7 +16,10 @@ WIZARD_ACTIONS = {
         "mrp.production.backorder",
     ),
     "mrp.action_mrp_consumption_warning": ("Consumption Warning", "mrp.consumption.warning"),
+    "mrp.action_mrp_batch_produce": ("Batch Production", "mrp.batch.produce"),
 }
+#: actions that name their form view (view id in the sandbox, view xml name)
+WIZARD_VIEWS = {"mrp.action_mrp_batch_produce": (787, "view_mrp_batch_produce_form")}
 
 
 def window_action_dict(env: Any, xmlid: str, context: dict[str, Any]) -> dict[str, Any]:
@@ -47,9 +50,9 @@ def window_action_dict(env: Any, xmlid: str, context: dict[str, Any]) -> dict[st
         "res_model": res_model,
         "search_view_id": False,
         "target": "new",
-        "view_id": False,
+        "view_id": list(WIZARD_VIEWS[xmlid]) if xmlid in WIZARD_VIEWS else False,
         "view_mode": "form",
-        "views": [[False, "form"]],
+        "views": [[WIZARD_VIEWS[xmlid][0] if xmlid in WIZARD_VIEWS else False, "form"]],
         "embedded_action_ids": [],
     }
 

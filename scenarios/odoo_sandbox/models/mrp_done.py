@@ -9,6 +9,7 @@ from typing import Any
 from ..errors import UserError
 from ..fields import now_string
 from ..orm import Model
+from .mrp_bom import window_action_dict
 from .mrp_production import EPS, backorder_name
 
 
@@ -20,6 +21,10 @@ def pre_mark_done(productions: Model) -> Any:
             )
         if abs(mo.qty_producing) > EPS:
             continue
+        if not _auto_production_checks(mo):
+            return window_action_dict(
+                mo.env, "mrp.action_mrp_batch_produce", {"default_production_id": mo.id}
+            )
         _set_quantities(mo)
     issues = _consumption_issues(productions)
     if issues:
@@ -29,6 +34,19 @@ def pre_mark_done(productions: Model) -> Any:
         if short:
             return productions._backorder_action(short)
     return True
+
+
+def _auto_production_checks(mo: Model) -> bool:
+    """Whether marking done from zero may produce everything without asking for serial numbers."""
+    products = mo.move_raw_ids.mapped("product_id") | mo.move_finished_ids.mapped("product_id")
+    return (
+        all(p.tracking == "none" for p in products)
+        or mo.product_qty == 1
+        or (
+            mo.product_id.tracking != "serial"
+            and mo.reservation_state in ("assigned", "confirmed", "waiting")
+        )
+    )
 
 
 def _set_quantities(mo: Model) -> None:

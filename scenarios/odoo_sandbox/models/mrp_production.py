@@ -251,6 +251,8 @@ class MrpProduction(ActivityMixin, Model):
         )
 
     def write(self, vals: dict[str, Any]) -> bool:
+        self._check_access("write")
+        self._check_field_names(vals)
         for mo in self:
             if mo.state == "done" and ("lot_producing_id" in vals or "qty_producing" in vals):
                 raise UserError("You cannot edit the quantity or the lot of a done manufacturing order.")

@@ -140,6 +140,8 @@ class ProductProduct(Model):
     create._rpc = "model"  # type: ignore[attr-defined]
 
     def write(self, vals: dict[str, Any]) -> bool:
+        self._check_access("write")
+        self._check_field_names(vals)
         vals = dict(vals)
         tmpl_vals = {k: vals.pop(k) for k in TEMPLATE_FIELDS if k in vals}
         if tmpl_vals:

@@ -115,6 +115,8 @@ class StockMove(Model):
         update_quant(self.product_id, self.location_dest_id, self.quantity, lot)
 
     def write(self, vals: dict[str, Any]) -> bool:
+        self._check_access("write")
+        self._check_field_names(vals)
         if ("quantity" in vals or "picked" in vals) and not self.env.context.get("mrp_internal"):
             for move in self:
                 if move.state in ("done", "cancel") and (
