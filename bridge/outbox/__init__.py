@@ -2,16 +2,18 @@
 
 from bridge.outbox.admin import DeadLetter, EventRow, OutboxError, OutboxStatus
 from bridge.outbox.backoff import Backoff
+from bridge.outbox.hooks import DeliveryUpdate, StateHook, UpdateHook
 from bridge.outbox.schema import DEFAULT_DB_NAME, OutboxSchemaError
 from bridge.outbox.sinks import JsonlFileSink
 from bridge.outbox.stats import OutboxCounters, OutboxStats
 from bridge.outbox.store import OutboxStore
-from bridge.outbox.worker import Outbox, OutboxBusyError, StateHook
+from bridge.outbox.worker import Outbox, OutboxBusyError
 
 __all__ = [
     "DEFAULT_DB_NAME",
     "Backoff",
     "DeadLetter",
+    "DeliveryUpdate",
     "EventRow",
     "JsonlFileSink",
     "Outbox",
@@ -23,4 +25,5 @@ __all__ = [
     "OutboxStatus",
     "OutboxStore",
     "StateHook",
+    "UpdateHook",
 ]

@@ -173,6 +173,13 @@ class OutboxStore:
             ).fetchone()
         return None if row is None or row[0] is None else int(row[0])
 
+    def get(self, event_id: str) -> OutboundEvent | None:
+        with self._lock:
+            row = self._conn.execute(
+                f"SELECT {_EVENT_COLUMNS} FROM events WHERE event_id = ?", (event_id,)
+            ).fetchone()
+        return None if row is None else _event_of(row)
+
     def mark_delivered(self, seq: int, receipt: DeliveryReceipt, now_ms: int) -> None:
         # delivered_at is the outbox's own clock (retention counts on it), not the sink's stamp.
         with self.transaction() as conn:

@@ -14,6 +14,7 @@ from typing import IO, Any
 
 from bridge.outbox import admin
 from bridge.outbox.backoff import Backoff
+from bridge.outbox.hooks import DeliveryUpdate, StateHook, UpdateHook
 from bridge.outbox.schema import Synchronous
 from bridge.outbox.stats import OutboxCounters, OutboxStats, read_stats
 from bridge.outbox.store import ClaimedEvent, OutboxStore
@@ -27,11 +28,6 @@ from uns_model.delivery import (
 )
 
 log = logging.getLogger(__name__)
-
-# on_state(event_id, contract, state, detail): detail is None for "queued", the error text for
-# "retrying", the receipt for "delivered" and the reason for "dead". Called after the state is
-# committed, from the thread that changed it (the enqueuing thread or the worker): keep it quick.
-StateHook = Callable[[str, str, PublishedDeliveryState, DeliveryReceipt | str | None], None]
 
 DAY_MS = 86_400_000
 
@@ -65,6 +61,7 @@ class Outbox:
         *,
         backoff: Backoff | None = None,
         on_state: StateHook | None = None,
+        on_update: UpdateHook | None = None,
         batch_size: int = 64,
         idle_poll_s: float = 1.0,
         retention_days: float | None = 30.0,
@@ -80,6 +77,8 @@ class Outbox:
         self.sink = sink
         self.backoff = backoff or Backoff()
         self._on_state = on_state
+        self._on_update = on_update
+        self._emit_lock = threading.RLock()
         self._batch_size = batch_size
         self._idle_poll_s = idle_poll_s
         self._retention_days = retention_days
@@ -109,6 +108,13 @@ class Outbox:
 
     def enqueue(self, events: Iterable[OutboundEvent]) -> int:
         """Commit events durably in one transaction; returns how many were new."""
+        # Held from before the commit until the "queued" states are out: the worker, which may
+        # deliver these events the moment they are committed, publishes under the same lock, so
+        # a "delivered" can never go out before its "queued".
+        with self._emit_lock:
+            return self._enqueue(events)
+
+    def _enqueue(self, events: Iterable[OutboundEvent]) -> int:
         result = self.store.enqueue(events, self._clock())
         with self._counters_lock:
             c = self._counters
@@ -126,9 +132,9 @@ class Outbox:
             log.error(
                 "outbox: event %s (%s) parked as dead letter at enqueue: %s", ev.event_id, ev.contract, reason
             )
-            self._emit(ev.event_id, ev.contract, "dead", reason)
+            self._emit(ev, "dead", 0, reason=reason)
         for ev in result.inserted:
-            self._emit(ev.event_id, ev.contract, "queued", None)
+            self._emit(ev, "queued", 0)
         if result.inserted:
             self._wake.set()
         return len(result.inserted)
@@ -247,7 +253,8 @@ class Outbox:
                 self._park(claimed, attempts, f"gave up after {attempts} tries: {error}", None)
                 return True
             delay_ms = int(self.backoff.delay_s(attempts) * 1000)
-            self.store.mark_retry(claimed.seq, attempts, self._clock() + delay_ms, error)
+            next_at = self._clock() + delay_ms
+            self.store.mark_retry(claimed.seq, attempts, next_at, error)
             log.warning(
                 "outbox: %s (%s, key %s) try %d failed, next in %.1f s: %s",
                 ev.event_id,
@@ -259,12 +266,12 @@ class Outbox:
             )
             with self._counters_lock:
                 self._counters.retries += 1
-            self._emit(ev.event_id, ev.contract, "retrying", error)
+            self._emit(ev, "retrying", attempts, reason=error, next_attempt_unix_ms=next_at)
             return False
         self.store.mark_delivered(claimed.seq, receipt, self._clock())
         with self._counters_lock:
             self._counters.delivered += 1
-        self._emit(ev.event_id, ev.contract, "delivered", receipt)
+        self._emit(ev, "delivered", attempts, receipt=receipt)
         return True
 
     def _park(self, claimed: ClaimedEvent, attempts: int, reason: str, remote_error: str | None) -> None:
@@ -280,16 +287,42 @@ class Outbox:
         )
         with self._counters_lock:
             self._counters.dead += 1
-        self._emit(ev.event_id, ev.contract, "dead", reason)
+        self._emit(ev, "dead", attempts, reason=reason, remote_error=remote_error)
 
-    def _emit(self, event_id: str, contract: str, state: PublishedDeliveryState, detail: Any) -> None:
-        if self._on_state is None:
-            return
+    def _emit(
+        self,
+        ev: OutboundEvent,
+        state: PublishedDeliveryState,
+        attempts: int,
+        *,
+        receipt: DeliveryReceipt | None = None,
+        reason: str | None = None,
+        remote_error: str | None = None,
+        next_attempt_unix_ms: int | None = None,
+    ) -> None:
+        with self._emit_lock:
+            if self._on_state is not None:
+                detail = receipt if state == "delivered" else reason
+                self._safely(ev, state, self._on_state, ev.event_id, ev.contract, state, detail)
+            if self._on_update is not None:
+                update = DeliveryUpdate(
+                    event=ev,
+                    state=state,
+                    attempts=attempts,
+                    updated_unix_ms=self._clock(),
+                    receipt=receipt,
+                    reason=reason,
+                    remote_error=remote_error,
+                    next_attempt_unix_ms=next_attempt_unix_ms,
+                )
+                self._safely(ev, state, self._on_update, update)
+
+    def _safely(self, ev: OutboundEvent, state: str, hook: Callable[..., None], *args: Any) -> None:
         try:
-            self._on_state(event_id, contract, state, detail)
+            hook(*args)
         except Exception:
-            # The hook publishes to MQTT for people to watch; its failure must not touch delivery.
-            log.exception("outbox: on_state hook failed for %s (%s)", event_id, state)
+            # The hooks publish for people to watch; their failure must not touch delivery.
+            log.exception("outbox: state hook failed for %s (%s)", ev.event_id, state)
             with self._counters_lock:
                 self._counters.hook_errors += 1
 
@@ -297,8 +330,10 @@ class Outbox:
 
     def retry(self, event_id: str) -> None:
         """Put a dead event back in the queue (raises admin.OutboxError if it is not dead)."""
-        contract = admin.retry(self.store, event_id, self._clock())
-        self._emit(event_id, contract, "queued", None)
+        admin.retry(self.store, event_id, self._clock())
+        ev = self.store.get(event_id)
+        if ev is not None:
+            self._emit(ev, "queued", 0)
         self._wake.set()
 
     def replay(self, since_unix_ms: int) -> int:

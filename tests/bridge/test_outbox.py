@@ -15,6 +15,7 @@ import pytest
 
 from bridge.outbox import (
     Backoff,
+    DeliveryUpdate,
     JsonlFileSink,
     Outbox,
     OutboxBusyError,
@@ -122,7 +123,8 @@ def test_order_per_key_holds_under_transient_failures_and_keys_are_independent(t
     sink = RecordingSink(rule)
     states: list[tuple[str, str]] = []
     events = [event(i, key) for i in range(12) for key in ("wc-a", "wc-b", "wc-c")]
-    with Outbox(db := tmp_path / "o.sqlite3", sink, backoff=TINY, batch_size=7,
+    updates: list[DeliveryUpdate] = []
+    with Outbox(db := tmp_path / "o.sqlite3", sink, backoff=TINY, batch_size=7, on_update=updates.append,
                 on_state=lambda eid, _c, st, _d: states.append((eid, st))) as ob:  # fmt: skip
         ob.enqueue(events)
         ob.start()
@@ -143,6 +145,16 @@ def test_order_per_key_holds_under_transient_failures_and_keys_are_independent(t
     for key in ("wc-a", "wc-b", "wc-c"):
         assert sink.by_key()[key] == [f"{key}:{i}" for i in range(12)]
     assert ("wc-c:0", "retrying") in states and ("wc-c:0", "delivered") in states
+    c5 = [u for u in updates if u.event.event_id == "wc-c:5"]
+    assert [(u.state, u.attempts) for u in c5] == [
+        ("queued", 0),
+        ("retrying", 1),
+        ("retrying", 2),
+        ("delivered", 3),
+    ]
+    assert c5[1].reason == "TransientDeliveryError: HTTP 503" and c5[1].next_attempt_unix_ms is not None
+    assert c5[3].receipt is not None and c5[3].receipt.record_model == "mrp.production"
+    assert c5[3].event.payload == {"seq": 5} and c5[3].event.ordering_key == "wc-c"
     with Outbox(db, RecordingSink()) as ob:
         rows = {r.event_id: r for r in admin.list_events(ob.store, limit=100)}
         assert all(r.state == "delivered" for r in rows.values())
@@ -164,7 +176,8 @@ def test_permanent_failure_parks_a_dead_letter_and_the_key_goes_on(tmp_path: Pat
 
     sink = RecordingSink(rule)
     hooks: list[tuple[str, str, Any]] = []
-    with Outbox(tmp_path / "o.sqlite3", sink, backoff=TINY,
+    updates: list[DeliveryUpdate] = []
+    with Outbox(tmp_path / "o.sqlite3", sink, backoff=TINY, on_update=updates.append,
                 on_state=lambda eid, _c, st, d: hooks.append((eid, st, d))) as ob:  # fmt: skip
         ob.enqueue([event(i) for i in range(5)])
         ob.start()
@@ -179,6 +192,8 @@ def test_permanent_failure_parks_a_dead_letter_and_the_key_goes_on(tmp_path: Pat
         assert raw["ordering_key"] == "wc-1" and raw["payload"] == {"seq": 2}
         wait_for(lambda: ("wc-1:4", "delivered") in [(h[0], h[1]) for h in hooks], "hook for the last event")
         assert ("wc-1:2", "dead", "mrp.production: quantity must be positive") in hooks
+        (dead_update,) = [u for u in updates if u.state == "dead"]
+        assert dead_update.remote_error == "ValidationError: Invalid quantity" and dead_update.attempts == 1
         delivered = [h for h in hooks if h[1] == "delivered"]
         assert all(isinstance(h[2], DeliveryReceipt) and h[2].record_ids for h in delivered)
         st = ob.status()
