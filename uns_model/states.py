@@ -20,6 +20,18 @@ DEFAULT_TABLE = "umh"
 UMH_BLOCK = 10000
 
 
+#: Odoo's default productivity loss names (mrp module data) and their loss types.
+ODOO_DEFAULT_LOSSES: dict[str, LossType] = {
+    "Material Availability": "availability",
+    "Equipment Failure": "availability",
+    "Setup and Adjustments": "availability",
+    "Reduced Speed": "performance",
+    "Process Defect": "quality",
+    "Reduced Yield": "quality",
+    "Fully Productive Time": "productive",
+}
+
+
 class StateEntry(BaseModel):
     """What a machine state code means: its kind, the reason shown to people, the Odoo productivity loss."""
 
@@ -43,9 +55,11 @@ class StateEntry(BaseModel):
 
     @property
     def effective_loss_type(self) -> LossType:
-        """The loss type, from the entry or derived from the state kind."""
+        """The loss type: given, else that of a default Odoo loss, else derived from the state kind."""
         if self.loss_type is not None:
             return self.loss_type
+        if self.odoo_loss in ODOO_DEFAULT_LOSSES:
+            return ODOO_DEFAULT_LOSSES[self.odoo_loss]
         if self.state == "running":
             return "productive"
         if self.state == "reduced_speed":
@@ -84,17 +98,6 @@ UMH_STATES: dict[int, StateEntry] = {
     200000: _e("unplanned_stop", "External interference", "Equipment Failure"),
     210000: _e("planned_stop", "Preventive maintenance", "Setup and Adjustments"),
     220000: _e("unplanned_stop", "Other technical stop", "Equipment Failure"),
-}
-
-#: Odoo's default productivity loss names (mrp module data) and their loss types.
-ODOO_DEFAULT_LOSSES: dict[str, LossType] = {
-    "Material Availability": "availability",
-    "Equipment Failure": "availability",
-    "Setup and Adjustments": "availability",
-    "Reduced Speed": "performance",
-    "Process Defect": "quality",
-    "Reduced Yield": "quality",
-    "Fully Productive Time": "productive",
 }
 
 

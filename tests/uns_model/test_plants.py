@@ -85,3 +85,15 @@ def test_modbus_register_counts() -> None:
     src = good.tag.source
     assert isinstance(src, ModbusSource)
     assert src.register_count == 2 and src.word_order == "little"
+
+
+def test_umh_table_covers_every_block_and_losses_agree() -> None:
+    from uns_model.states import ODOO_DEFAULT_LOSSES, UMH_STATES
+
+    umh = load_plant(PLANTS / "batch_plant.yaml").state_table("umh")
+    assert umh is not None
+    for block in range(10000, 230000, 10000):
+        assert umh.lookup(block + 7) is not None, block
+    for entry in UMH_STATES.values():
+        if entry.odoo_loss is not None:
+            assert entry.effective_loss_type == ODOO_DEFAULT_LOSSES[entry.odoo_loss]
