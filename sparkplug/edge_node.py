@@ -6,7 +6,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ import paho.mqtt.client as mqtt
 from sparkplug.bdseq import BdSeqCounter
 from sparkplug.codec import metric_value
 from sparkplug.edge_node_model import REBIRTH, MetricDef, NodeModel, ndeath
+from sparkplug.edge_node_publish import EdgeNodeStats, EdgePublisher
 from sparkplug.errors import SparkplugError
 from sparkplug.mqtt_url import BrokerUrl, make_client, parse_broker_url
 from sparkplug.proto import pb
@@ -25,23 +26,6 @@ log = logging.getLogger(__name__)
 
 NS = "spBv1.0"
 CommandHandler = Callable[[str | None, dict[str, Any]], None]
-
-
-@dataclass(slots=True)
-class EdgeNodeStats:
-    """Counters of one edge node since it was created."""
-
-    connects: int = 0
-    messages_published: int = 0
-    births_published: int = 0
-    data_published: int = 0
-    buffered: int = 0
-    flushed: int = 0
-    dropped: int = 0
-    dropped_dead_device: int = 0
-    rebirth_requests: int = 0
-    host_offline_disconnects: int = 0
-    pending: int = 0
 
 
 class EdgeNode:
@@ -78,14 +62,11 @@ class EdgeNode:
         self.broker = parse_broker_url(broker) if isinstance(broker, str) else broker
         self.on_command = on_command
         self._keepalive = keepalive
-        self._flush_batch = flush_batch
         self._lock = threading.RLock()
         self._model = NodeModel(metrics, now_ms())
-        self._buffer = StoreForward(store_forward_path, max_messages=store_forward_max)
         self._bdseq = BdSeqCounter(bdseq_path)
         self._stats = EdgeNodeStats()
 
-        self._topic_prefix = f"{NS}/{group_id}"
         self._ncmd = f"{NS}/{group_id}/NCMD/{edge_node_id}"
         self._dcmd = f"{NS}/{group_id}/DCMD/{edge_node_id}/+"
         self._state_topic = state_topic(primary_host_id) if primary_host_id else None
@@ -93,16 +74,12 @@ class EdgeNode:
         # Session state, guarded by _lock.
         self._offered_bdseq = 0  # in the will of the CONNECT being attempted
         self.session_bdseq: int | None = None  # of the accepted connection
-        self._seq = 0
         self._connected = False
         self._pending_subs: set[int] = set()
         self._subscribed = False
         self._host_online = primary_host_id is None
         self._last_state_ts: int | None = None  # of the last valid STATE of the primary host
-        self._born = False
-        self._live = False  # born and the buffer drained: DATA goes straight out
         self._stopping = False
-        self._flusher: threading.Thread | None = None
 
         self._connected_event = threading.Event()
         self._live_event = threading.Event()
@@ -116,6 +93,17 @@ class EdgeNode:
         self._client.on_subscribe = self._on_subscribe
         self._client.on_message = self._on_message
         self._supervisor: threading.Thread | None = None
+        self._pub = EdgePublisher(
+            self._client,
+            self._lock,
+            self._model,
+            StoreForward(store_forward_path, max_messages=store_forward_max),
+            self._stats,
+            group_id,
+            edge_node_id,
+            flush_batch=flush_batch,
+            live_event=self._live_event,
+        )
 
     # -- public API ---------------------------------------------------------------------------------
 
@@ -138,19 +126,21 @@ class EdgeNode:
         with self._lock:
             self._stopping = True
             self._restart.set()
-            info = self._publish_ndeath() if self._connected else None
-            self._born = self._live = False
-            self._live_event.clear()
+            info = (
+                self._pub.ndeath(self.session_bdseq)
+                if self._connected and self.session_bdseq is not None
+                else None
+            )
+            self._pub.reset()
         if info is not None:
             with contextlib.suppress(RuntimeError, ValueError):
                 info.wait_for_publish(timeout)
         self._client.disconnect()
         self._client.loop_stop()
-        if self._flusher is not None:
-            self._flusher.join(timeout)
+        self._pub.join(timeout)
         if self._supervisor is not None:
             self._supervisor.join(timeout)
-        self._buffer.close()
+        self._pub.buffer.close()
 
     def wait_connected(self, timeout: float = 10.0) -> bool:
         return self._connected_event.wait(timeout)
@@ -162,7 +152,7 @@ class EdgeNode:
     @property
     def is_online(self) -> bool:
         """Births out and buffer drained: DATA goes straight to the broker."""
-        return self._live
+        return self._pub.live
 
     @property
     def is_connected(self) -> bool:
@@ -170,16 +160,16 @@ class EdgeNode:
 
     def stats(self) -> dict[str, int]:
         with self._lock:
-            self._stats.pending = len(self._buffer)
-            self._stats.dropped = self._buffer.dropped
+            self._stats.pending = len(self._pub.buffer)
+            self._stats.dropped = self._pub.buffer.dropped
             return asdict(self._stats)
 
     def add_device(self, device_id: str, metrics: Iterable[MetricDef]) -> None:
         """Define a device (or redefine it); publishes its DBIRTH now if the node is born."""
         with self._lock:
             self._model.set_device(device_id, metrics, now_ms())
-            if self._born:
-                self._publish_dbirth(device_id)
+            if self._pub.born:
+                self._pub.dbirth(device_id)
 
     def device_death(self, device_id: str) -> None:
         """The device stopped answering: DDEATH now (if born), and its DATA is refused until add_device."""
@@ -188,143 +178,40 @@ class EdgeNode:
             if dev is None:
                 raise SparkplugError(f"unknown device {device_id!r}")
             dev.alive = False
-            if self._born:
-                self._publish(
-                    f"{self._topic_prefix}/DDEATH/{self.edge_node_id}/{device_id}",
-                    pb.Payload(timestamp=now_ms()),
-                )
+            if self._pub.born:
+                self._pub.ddeath(device_id)
 
     def publish_node_data(self, values: Mapping[str, Any], timestamp: int | None = None) -> None:
-        self._publish_data(None, values, timestamp)
+        """NDATA now if online, else into the store-and-forward buffer; timestamp in ms UTC (default now)."""
+        if values:
+            with self._lock:
+                self._pub.data(None, values, timestamp)
 
     def publish_device_data(
         self, device_id: str, values: Mapping[str, Any], timestamp: int | None = None
     ) -> None:
-        self._publish_data(device_id, values, timestamp)
+        """DDATA now if online, else into the store-and-forward buffer; timestamp in ms UTC (default now)."""
+        if values:
+            with self._lock:
+                self._pub.data(device_id, values, timestamp)
 
     def rebirth(self) -> None:
         """Publish NBIRTH and every DBIRTH again with current values, same bdSeq, seq from 0."""
         with self._lock:
-            if self._born:
-                self._birth_sequence()
-
-    # -- publishing (callers hold _lock) -------------------------------------------------------------
-
-    def _publish_data(self, device_id: str | None, values: Mapping[str, Any], timestamp: int | None) -> None:
-        if not values:
-            return
-        with self._lock:
-            t = now_ms()
-            ts = t if timestamp is None else int(timestamp)
-            changes = self._model.update(device_id, values, ts)
-            payload = self._model.data(changes, ts, t)
-            if self._live and self._publish(self._data_topic(device_id), payload) is not None:
-                self._stats.data_published += 1
-                return
-            self._store(device_id, ts, payload)
-
-    def _data_topic(self, device_id: str | None) -> str:
-        if device_id is None:
-            return f"{self._topic_prefix}/NDATA/{self.edge_node_id}"
-        return f"{self._topic_prefix}/DDATA/{self.edge_node_id}/{device_id}"
-
-    def _store(self, device_id: str | None, ts: int, payload: pb.Payload) -> None:
-        payload.ClearField("seq")
-        self._buffer.append(device_id, ts, payload.SerializeToString())
-        self._stats.buffered += 1
-
-    def _publish(self, topic: str, payload: pb.Payload) -> mqtt.MQTTMessageInfo | None:
-        """Publish with the node's next seq (QoS 0, not retained); None if the client is not connected."""
-        payload.seq = self._seq
-        info = self._client.publish(topic, payload.SerializeToString(), qos=0, retain=False)
-        if info.rc != mqtt.MQTT_ERR_SUCCESS:
-            log.info("edge node %s: publish to %s failed (rc=%s)", self.edge_node_id, topic, info.rc)
-            return None
-        self._seq = (self._seq + 1) % 256
-        self._stats.messages_published += 1
-        return info
-
-    def _publish_dbirth(self, device_id: str) -> None:
-        payload = self._model.dbirth(device_id, now_ms())
-        if self._publish(f"{self._topic_prefix}/DBIRTH/{self.edge_node_id}/{device_id}", payload) is not None:
-            self._stats.births_published += 1
-
-    def _birth_sequence(self) -> None:
-        """NBIRTH (seq 0) then every live device's DBIRTH: nothing else can interleave (we hold _lock)."""
-        assert self.session_bdseq is not None
-        self._seq = 0
-        nbirth = self._model.nbirth(self.session_bdseq, now_ms())
-        if self._publish(f"{self._topic_prefix}/NBIRTH/{self.edge_node_id}", nbirth) is None:
-            return
-        self._stats.births_published += 1
-        for device_id, dev in self._model.devices.items():
-            if dev.alive:
-                self._publish_dbirth(device_id)
-        self._born = True
-        if len(self._buffer) == 0:
-            self._go_live()
-        elif self._flusher is None or not self._flusher.is_alive():
-            self._flusher = threading.Thread(
-                target=self._flush, name=f"sp-flush-{self.edge_node_id}", daemon=True
-            )
-            self._flusher.start()
-
-    def _go_live(self) -> None:
-        self._live = True
-        self._live_event.set()
-
-    def _publish_ndeath(self) -> mqtt.MQTTMessageInfo:
-        assert self.session_bdseq is not None
-        topic = f"{self._topic_prefix}/NDEATH/{self.edge_node_id}"
-        return self._client.publish(
-            topic, ndeath(self.session_bdseq, now_ms()).SerializeToString(), qos=1, retain=False
-        )
-
-    # -- store-and-forward flush (own thread) ----------------------------------------------------------
-
-    def _flush(self) -> None:
-        """Send the buffer in order as historical DATA; new DATA queues behind it until it is empty."""
-        while True:
-            batch = self._buffer.peek(self._flush_batch)
-            last: mqtt.MQTTMessageInfo | None = None
-            sent_through: int | None = None
-            with self._lock:
-                if not self._born or self._stopping:
-                    return
-                if not batch:
-                    self._go_live()
-                    return
-                for row in batch:
-                    dev = self._model.devices.get(row.device_id) if row.device_id is not None else None
-                    if row.device_id is not None and (dev is None or not dev.alive):
-                        # DDATA after that device's DDEATH would make the host ask for a rebirth.
-                        self._stats.dropped_dead_device += 1
-                        sent_through = row.id
-                        continue
-                    payload = pb.Payload.FromString(row.payload)
-                    for m in payload.metrics:
-                        m.is_historical = True
-                    last = self._publish(self._data_topic(row.device_id), payload)
-                    if last is None:
-                        break
-                    self._stats.flushed += 1
-                    sent_through = row.id
-            if sent_through is not None:
-                self._buffer.remove_through(sent_through)
-            if last is not None:
-                # Pace the flush: QoS 0 packets must not pile up in paho's queue faster than the socket sends.
-                with contextlib.suppress(RuntimeError, ValueError):
-                    last.wait_for_publish(5.0)
-            if sent_through is None or (batch and sent_through != batch[-1].id):
-                return  # lost the connection mid-batch; the rest waits for the next session
+            if self._pub.born and self.session_bdseq is not None:
+                self._pub.births(self.session_bdseq)
 
     # -- MQTT callbacks (paho thread) -----------------------------------------------------------------
+
+    def _births(self) -> None:
+        if self.session_bdseq is not None:
+            self._pub.births(self.session_bdseq)
 
     def _on_pre_connect(self, client: mqtt.Client, userdata: Any) -> None:
         with self._lock:
             self._offered_bdseq = self._bdseq.next_value
             will = ndeath(self._offered_bdseq, now_ms()).SerializeToString()
-        client.will_set(f"{self._topic_prefix}/NDEATH/{self.edge_node_id}", will, qos=1, retain=False)
+        client.will_set(f"{NS}/{self.group_id}/NDEATH/{self.edge_node_id}", will, qos=1, retain=False)
 
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         if reason.is_failure:
@@ -335,7 +222,7 @@ class EdgeNode:
             self._bdseq.advance(self._offered_bdseq)
             self._stats.connects += 1
             self._connected = True
-            self._born = self._live = False
+            self._pub.reset()
             self._subscribed = False
             self._host_online = self.primary_host_id is None
             topics = [self._ncmd, self._dcmd] + ([self._state_topic] if self._state_topic else [])
@@ -353,12 +240,13 @@ class EdgeNode:
             if self._pending_subs or self._subscribed or not self._connected:
                 return
             self._subscribed = True
-            if self._host_online and not self._born:
-                self._birth_sequence()
+            if self._host_online and not self._pub.born:
+                self._births()
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         with self._lock:
-            self._connected = self._born = self._live = self._subscribed = False
+            self._connected = self._subscribed = False
+            self._pub.reset()
             self._connected_event.clear()
             self._live_event.clear()
         log.info("edge node %s disconnected: %s", self.edge_node_id, reason)
@@ -407,8 +295,8 @@ class EdgeNode:
             if rebirth:
                 self._stats.rebirth_requests += 1
                 log.info("edge node %s: rebirth requested", self.edge_node_id)
-                if self._born:
-                    self._birth_sequence()
+                if self._pub.born:
+                    self._births()
         if values and self.on_command is not None:
             self.on_command(device_id, values)
 
@@ -436,11 +324,11 @@ class EdgeNode:
             self._last_state_ts = state.timestamp
             if state.online:
                 self._host_online = True
-                if self._subscribed and not self._born:
-                    self._birth_sequence()
+                if self._subscribed and not self._pub.born:
+                    self._births()
                 return
             self._host_online = False
-            if not self._born:
+            if not self._pub.born:
                 return  # not in a Sparkplug session: keep waiting, buffering
             # tck-id-message-flow-edge-node-birth-publish-phid-offline: NDEATH, disconnect, start over.
             log.warning(
@@ -449,9 +337,9 @@ class EdgeNode:
                 self.primary_host_id,
             )
             self._stats.host_offline_disconnects += 1
-            self._born = self._live = False
-            self._live_event.clear()
-            self._publish_ndeath()
+            self._pub.reset()
+            if self.session_bdseq is not None:
+                self._pub.ndeath(self.session_bdseq)
             self._restart.set()
 
     def _supervise(self) -> None:
@@ -481,4 +369,4 @@ class EdgeNode:
         sock = self._client.socket()
         if sock is not None:
             sock.close()
-        self._buffer.close()
+        self._pub.buffer.close()
