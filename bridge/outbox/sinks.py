@@ -33,7 +33,16 @@ class JsonlFileSink:
         self._index: dict[str, int] = {}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lines = self._load()
+        existed = self.path.exists()
         self._fd: int | None = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        if not existed and fsync:
+            # A new file's name lives in its directory: make it durable too, or a power cut could
+            # lose the file with the lines we confirmed.
+            dir_fd = os.open(self.path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
 
     def _load(self) -> int:
         if not self.path.exists():

@@ -155,13 +155,25 @@ class OutboxStore:
                 " ORDER BY seq LIMIT ?",
                 (now_ms, limit),
             ).fetchall()
-            if not rows:
-                return []
+            claimed: list[ClaimedEvent] = []
+            for row in rows:
+                try:
+                    claimed.append(ClaimedEvent(seq=row[0], event=_event_of(row), attempts=int(row[7])))
+                except ValueError as exc:
+                    # A row no event can be made of (edited by hand, written by a buggy version)
+                    # must not stall the worker: park it, with the reason, and go on.
+                    reason = f"stored event unreadable: {exc}".replace("\n", " ")[:2000]
+                    log.error("outbox %s: event %s parked: %s", self.path, row[1], reason)
+                    conn.execute(
+                        "UPDATE events SET state = 'dead', next_attempt_at = 0, last_error = ? WHERE seq = ?",
+                        (reason, row[0]),
+                    )
+                    self._insert_dead_letter(conn, str(row[1]), reason, None, int(row[7]), now_ms)
             conn.executemany(
                 "UPDATE events SET state = 'in_flight', next_attempt_at = ? WHERE seq = ?",
-                [(IN_FLIGHT_HOLD_MS, row[0]) for row in rows],
+                [(IN_FLIGHT_HOLD_MS, c.seq) for c in claimed],
             )
-        return [ClaimedEvent(seq=row[0], event=_event_of(row), attempts=int(row[7])) for row in rows]
+        return claimed
 
     def next_due_ms(self, now_ms: int) -> int | None:
         """When the earliest backing-off event becomes due (None when none is backing off)."""

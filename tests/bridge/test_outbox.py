@@ -376,3 +376,21 @@ def test_a_locked_database_pauses_the_worker_and_it_resumes_without_losing_order
     # The first event reached the sink twice (its receipt could not be recorded): idempotent
     # sinks absorb that; the order per key holds.
     assert ids == ["wc-1:0", "wc-1:0", "wc-1:1", "wc-1:2", "wc-1:3"]
+
+
+def test_a_row_damaged_by_hand_is_parked_and_the_worker_goes_on(tmp_path: Path) -> None:
+    db = tmp_path / "o.sqlite3"
+    store = OutboxStore(db)
+    store.enqueue([event(i) for i in range(3)], now_ms=1)
+    store.close()
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE events SET payload = '{broken' WHERE event_id = 'wc-1:1'")
+    conn.close()
+    sink = RecordingSink()
+    with Outbox(db, sink) as ob:
+        ob.start()
+        wait_for(lambda: ob.stats().depth == 0, "the queue to drain")
+        assert [e.event_id for e in sink.delivered] == ["wc-1:0", "wc-1:2"]
+        (dead,) = admin.dead_letters(ob.store)
+        assert dead.event_id == "wc-1:1" and dead.reason.startswith("stored event unreadable")
+        assert "{broken" in dead.raw_event
