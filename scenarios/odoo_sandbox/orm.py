@@ -100,6 +100,11 @@ class Model(QueryMixin):
         for rid in self._ids:
             yield type(self)(self.env, (rid,))
 
+    def __getitem__(self, key: int | slice) -> Self:
+        if isinstance(key, slice):
+            return type(self)(self.env, self._ids[key])
+        return type(self)(self.env, (self._ids[key],))
+
     def __len__(self) -> int:
         return len(self._ids)
 
