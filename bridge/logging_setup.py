@@ -1,0 +1,67 @@
+"""Logging of the service: plain or one JSON object per line, with secrets scrubbed from every line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from collections.abc import Iterable
+from typing import Any
+
+_STD_ATTRS = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+
+
+class ScrubSecrets(logging.Filter):
+    """Replaces every known secret value in the rendered message by '***' (defence in depth)."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if len(s) >= 4]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        msg = record.getMessage()
+        scrubbed = msg
+        for secret in self.secrets:
+            scrubbed = scrubbed.replace(secret, "***")
+        if scrubbed != msg:
+            record.msg, record.args = scrubbed, None
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """{"ts": ..., "level": ..., "logger": ..., "msg": ..., extra fields..., "exc": ...}."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, Any] = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        for key, value in record.__dict__.items():
+            if key not in _STD_ATTRS and not key.startswith("_"):
+                out[key] = value
+        if record.exc_info:
+            out["exc"] = self.formatException(record.exc_info)
+        return json.dumps(out, default=str, ensure_ascii=False)
+
+
+def setup_logging(level: str = "INFO", *, json_lines: bool = False, secrets: Iterable[str] = ()) -> None:
+    """Configure the root logger for the service (replaces handlers set by the CLI's basicConfig)."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    if json_lines:
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(ScrubSecrets(secrets))
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    # odoorpc logs request bodies (with the password) at DEBUG: never let it.
+    logging.getLogger("odoorpc").setLevel(max(logging.INFO, root.level))
