@@ -9,12 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from sparkplug import codec_metric
 from sparkplug.codec import metric_value
-from sparkplug.codec_scalar import SCALAR_FROM_WIRE, WireValueError
-from sparkplug.codec_struct import read_propertyset
-from sparkplug.datatypes import INTEGER_TYPES, DataType, datatype_from_number
 from sparkplug.errors import SparkplugDecodeError
+from sparkplug.host_births import lenient_value, read_birth
 from sparkplug.host_registry import (
     DeviceBirth,
     DeviceDeath,
@@ -34,8 +31,6 @@ log = logging.getLogger("sparkplug.host")
 
 NODE_TYPES = frozenset({"NBIRTH", "NDEATH", "NDATA", "NCMD"})
 DEVICE_TYPES = frozenset({"DBIRTH", "DDEATH", "DDATA", "DCMD"})
-_FLOAT_FIELDS = frozenset({"float_value", "double_value"})
-_INT_FIELDS = frozenset({"int_value", "long_value"})
 
 
 class Rejected(NamedTuple):
@@ -75,19 +70,6 @@ RejectHandler = Callable[[Rejected], None]
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
-
-
-def decoder_for(datatype: int) -> Callable[[Any], Any]:
-    """The codec's value decoder for one datatype, resolved once at birth rather than per metric.
-
-    Same result as metric_value(m, datatype) for every metric whose is_null agrees with its value
-    field (a null metric has no value field, which the decoder reads as None).
-    """
-    table: dict[int, Callable[[Any], Any]] = getattr(codec_metric, "_DECODERS", {})
-    found = table.get(datatype)
-    if found is not None:
-        return found
-    return lambda m: metric_value(m, datatype)
 
 
 class Ingest:
@@ -215,7 +197,7 @@ class Ingest:
             try:
                 value = slot[2](m)
             except SparkplugDecodeError as exc:
-                value, ok = self._lenient_value(m, slot[1])
+                value, ok = lenient_value(m, slot[1]) if self.lenient else (None, False)
                 if not ok:
                     bad = exc
                     continue
@@ -234,21 +216,6 @@ class Ingest:
             self.stats.metrics_in += len(handles)
             self.stats.batches += 1
             self._emit_batch(batch)
-
-    def _lenient_value(self, m: Any, datatype: int) -> tuple[Any, bool]:
-        """Lenient mode: integers in either integer field, Float/Double in either float field."""
-        if not self.lenient:
-            return None, False
-        which = m.WhichOneof("value")
-        dt = datatype_from_number(datatype)
-        try:
-            if dt in INTEGER_TYPES and which in _INT_FIELDS:
-                return SCALAR_FROM_WIRE[dt](getattr(m, which)), True
-            if dt in (DataType.Float, DataType.Double) and which in _FLOAT_FIELDS:
-                return getattr(m, which), True
-        except WireValueError:
-            pass
-        return None, False
 
     def _check_seq(self, node: NodeSession, payload: Any, topic: str) -> None:
         if not payload.HasField("seq"):
@@ -299,7 +266,7 @@ class Ingest:
         self.pending_reorder.pop((node.group_id, node.edge_node_id), None)
         if payload.HasField("seq") and payload.seq != 0:
             self._log_once(source, "nbirth_seq", f"NBIRTH with seq {payload.seq} (spec: 0)")
-        batch = self._birth_metrics(node, None, node.scope, "NBIRTH", payload, topic, raw, source, received)
+        batch = self._birth(node, None, node.scope, "NBIRTH", payload, topic, raw, source, received)
         for m in payload.metrics:
             if m.name == "bdSeq":
                 try:
@@ -328,9 +295,7 @@ class Ingest:
         if dev is None:
             dev = node.devices[device_id] = DeviceSession(device_id)
         dev.scope = MetricScope()
-        batch = self._birth_metrics(
-            node, device_id, dev.scope, "DBIRTH", payload, topic, raw, source, received
-        )
+        batch = self._birth(node, device_id, dev.scope, "DBIRTH", payload, topic, raw, source, received)
         dev.online = True
         self.stats.dbirths += 1
         infos = [self.registry[h] for h in dev.scope.handles]
@@ -340,7 +305,7 @@ class Ingest:
             self.stats.batches += 1
             self._emit_batch(batch)
 
-    def _birth_metrics(
+    def _birth(
         self,
         node: NodeSession,
         device_id: str | None,
@@ -352,45 +317,9 @@ class Ingest:
         source: str,
         received: int,
     ) -> UpdateBatch:
-        """Register every metric of a birth; its values become the returned batch."""
-        pts = payload.timestamp or received
-        seq = payload.seq if payload.HasField("seq") else None
-        batch = UpdateBatch(node.group_id, node.edge_node_id, device_id, mt, seq, received)
-        problems: dict[str, str] = {}
-        for m in payload.metrics:
-            name = m.name
-            if not name:
-                problems.setdefault("malformed", f"{mt} metric without a name (alias {m.alias})")
-                continue
-            dt = datatype_from_number(m.datatype)
-            if dt is None or dt is DataType.Unknown:
-                reason = "unknown_datatype" if dt is None else "malformed"
-                problems.setdefault(reason, f"{mt} metric {name!r} has datatype {m.datatype}")
-                continue
-            props = None
-            if m.HasField("properties"):
-                try:
-                    props = read_propertyset(m.properties, f"metric {name!r}")
-                except SparkplugDecodeError as exc:
-                    problems.setdefault(exc.reason, str(exc))
-            alias = m.alias if m.HasField("alias") else None
-            info = self.registry.register(node.group_id, node.edge_node_id, device_id, name, alias, dt, props)
-            slot = (info.handle, int(dt), decoder_for(int(dt)))
-            scope.by_name[name] = slot
-            if alias is not None:
-                scope.by_alias[alias] = slot
-            scope.handles.append(info.handle)
-            try:
-                value = metric_value(m, int(dt))
-            except SparkplugDecodeError as exc:
-                value, ok = self._lenient_value(m, int(dt))
-                if not ok:
-                    problems.setdefault(exc.reason, str(exc))
-                    continue
-            batch.handles.append(info.handle)
-            batch.values.append(value)
-            batch.timestamps_ms.append(m.timestamp or pts)
-            batch.historical.append(m.is_historical)
+        batch, problems = read_birth(
+            self.registry, node, device_id, scope, mt, payload, received, self.lenient
+        )
         for reason, detail in problems.items():
             self.reject(topic, raw, reason, detail, source)
         return batch
