@@ -5,6 +5,7 @@ from bridge.windows.buffers import ColumnBuffer, Samples
 from bridge.windows.checkpoint import CheckpointStore, FlowCheckpoint
 from bridge.windows.counters import CounterBank, CounterDeltas, CounterState
 from bridge.windows.flow import FlowSpec, TagKind, WindowResult
+from bridge.windows.flowset import FlowSet
 from bridge.windows.onchange import (
     AlarmDetector,
     AlarmEdge,
@@ -26,6 +27,7 @@ __all__ = [
     "CounterDeltas",
     "CounterState",
     "FlowCheckpoint",
+    "FlowSet",
     "FlowSpec",
     "LimitCrossing",
     "LimitMonitor",

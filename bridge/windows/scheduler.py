@@ -10,6 +10,7 @@ it only updates the value carried into the next window when it is the newest kno
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,6 +86,10 @@ class TumblingWindows:
         if checkpoint is not None:
             self._restore(checkpoint)
 
+    def is_member(self, tag_idx: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+        """Which of these (in-range) global tag indices are members of this flow."""
+        return self._local[tag_idx] >= 0
+
     @property
     def open_end_ms(self) -> int:
         return self.open_start_ms + self.spec.window_ms
@@ -137,12 +142,25 @@ class TumblingWindows:
                 cpos[is_counter], ts[is_counter], value[is_counter]
             )
 
-    def close_due(self, now_ms: int) -> list[WindowResult]:
-        """Close every window whose end + grace has passed, oldest first."""
+    def due(self, now_ms: int) -> bool:
+        """True when the open window's end + grace has passed."""
+        return self.open_end_ms + self.spec.grace_ms <= now_ms
+
+    def close_due(self, now_ms: int, max_windows: int | None = None) -> list[WindowResult]:
+        """Close every window whose end + grace has passed (at most `max_windows`), oldest first.
+
+        After a long stop there can be many: call with a limit (or use `iter_due`) so the results of
+        a day of 1-minute windows at 100k tags are not all held at once.
+        """
         out: list[WindowResult] = []
-        while self.open_end_ms + self.spec.grace_ms <= now_ms:
+        while self.due(now_ms) and (max_windows is None or len(out) < max_windows):
             out.append(self.close_one())
         return out
+
+    def iter_due(self, now_ms: int) -> Iterator[WindowResult]:
+        """Close due windows one at a time: handle (outbox, checkpoint) each before the next closes."""
+        while self.due(now_ms):
+            yield self.close_one()
 
     def close_one(self) -> WindowResult:
         """Close the open window now, whatever the clock says (used by close_due and at shutdown)."""

@@ -368,3 +368,40 @@ def test_engine_matches_reference_for_any_arrival_order(seed: int):
                 assert r.time_in_state(tag) == e["states"]
             if kinds[tag] == C:
                 assert r.counter_of(tag)[0] == e["delta"]
+
+
+# ---------------------------------------------------------------- several flows
+
+
+def test_flowset_routes_tags_to_their_flows_and_closes_in_end_order(tmp_path):
+    from bridge.windows import CheckpointStore, FlowSet
+
+    production = FlowSpec("production", 60_000, tags=[0, 1], kinds=[C, G])
+    energy = FlowSpec("energy", 900_000, tags=[1, 2], kinds=[G, C])  # tag 1 is in both
+    store = CheckpointStore(tmp_path / "ckpt.db")
+    fs = FlowSet([production, energy], n_tags=5, start_ms=T0, store=store)
+    fs.ingest([0, 1, 2, 3, 9], [T0 + 1_000] * 5, [10.0, 5.0, 100.0, 1.0, 1.0])
+    fs.ingest([0, 2], [T0 + 30_000] * 2, [12.0, 150.0])
+    assert fs.unrouted == 2
+    first = list(fs.iter_due(T0 + 62_000))
+    assert [r.window_id for r in first] == [f"production:{T0}"]
+    assert first[0].counter_of(0) == (2.0, 2.0)
+    rest = list(fs.iter_due(T0 + 902_000))
+    ends = [r.end_ms for r in rest]
+    assert ends == sorted(ends) and len(rest) == 15
+    (e,) = [r for r in rest if r.flow == "energy"]
+    assert e.counter_of(2) == (50.0, 50.0) and e.values.twa[e.position(1)] == 5.0
+    fs.save()
+    again = FlowSet([production, energy], n_tags=5, start_ms=T0, store=CheckpointStore(tmp_path / "ckpt.db"))
+    assert again.flows["energy"].open_start_ms == T0 + 900_000
+    assert again.flows["production"].counters.state.total.tolist() == [2.0]
+    with pytest.raises(ValueError):
+        FlowSet([production, production], n_tags=5, start_ms=T0)
+
+
+def test_close_due_limit_and_iterator_after_a_long_stop():
+    w = engine([G])
+    w.ingest([0], [T0 + 1], [3.0])
+    assert len(w.close_due(T0 + 3_600_000, max_windows=10)) == 10
+    rest = list(w.iter_due(T0 + 3_600_000))
+    assert len(rest) == 49 and all(r.values.twa[0] == 3.0 for r in rest)
