@@ -238,7 +238,13 @@ class TumblingWindows:
         )
 
     def _restore(self, cp: FlowCheckpoint) -> None:
-        self.open_start_ms = cp.closed_until_ms
+        start = self.spec.window_start(cp.closed_until_ms)
+        if start != cp.closed_until_ms:
+            # The window length or offset changed since: open at the next boundary, never overlap
+            # what was already closed (samples in between are late, counters still absorb them).
+            start += self.spec.window_ms
+            log.warning("flow %s: checkpoint end %d is off the new window grid", cp.flow, cp.closed_until_ms)
+        self.open_start_ms = start
         self.last_window_id = cp.window_id
         n = self.spec.n_members
         if cp.members_sha == members_sha(self.keys) and cp.carry_value.shape[0] == n:

@@ -405,3 +405,16 @@ def test_close_due_limit_and_iterator_after_a_long_stop():
     assert len(w.close_due(T0 + 3_600_000, max_windows=10)) == 10
     rest = list(w.iter_due(T0 + 3_600_000))
     assert len(rest) == 49 and all(r.values.twa[0] == 3.0 for r in rest)
+
+
+def test_restore_after_window_length_change_opens_on_the_next_boundary():
+    w = engine([C])
+    w.ingest([0], [T0 + 1_000], [5.0])
+    w.close_due(T0 + 62_000)
+    cp = w.checkpoint()
+    longer = FlowSpec("line1", 900_000, tags=[0], kinds=[C])
+    w2 = TumblingWindows(longer, n_tags=1, start_ms=T0, checkpoint=cp)
+    assert w2.open_start_ms == T0 + 900_000
+    w2.ingest([0, 0], [T0 + 120_000, T0 + 901_000], [7.0, 9.0])  # the first is late: absorbed
+    (r,) = w2.close_due(T0 + 1_802_000)
+    assert r.counter_of(0) == (4.0, 4.0) and w2.stats.late == 1
