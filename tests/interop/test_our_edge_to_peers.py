@@ -70,6 +70,8 @@ def test_pysparkplug_reads_our_births_data_and_death(broker: Mosquitto, uid: str
     assert by_name["Properties/Firmware"]["value"] == "1.2.3"
     assert ndeath["metrics"][0]["name"] == "bdSeq"
     assert ndeath["metrics"][0]["value"] == by_name["bdSeq"]["value"]
+    # Our NDEATH has a timestamp; pysparkplug's decoder drops it (P-NDEATH-TIMESTAMP in the docs).
+    assert ndeath["timestamp"] is None
 
     [dbirth] = host.messages("DBIRTH")
     birth_types = {m["name"]: m["datatype"] for m in dbirth["metrics"]}

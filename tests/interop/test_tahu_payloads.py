@@ -145,11 +145,11 @@ def test_tahu_reads_null_historical_transient_properties_and_dataset() -> None:
 
 def test_tahu_cannot_read_dataset_columns_of_int32() -> None:
     # Spec 3.0 allows every scalar basic type as a DataSet column; sparkplug-payload 1.0.3 only reads
-    # UInt32/Int64/Float/Double/Boolean/String cells and throws on the rest (deviation 5).
+    # UInt32/Int64/Float/Double/Boolean/String cells and throws on the rest (T-DATASET-CELLS).
     ds = DataSet(columns=["n"], types=[DataType.Int32], rows=[[1]])
     metric = Metric(name="t", alias=1, datatype=DataType.DataSet, value=ds, timestamp=TS)
     [got] = tahu_decode([_birth([metric])])
-    assert not got["ok"] and "Invalid DataSetValue" in got["error"], "Tahu reads Int32 cells now: update docs"
+    assert not got["ok"] and "Invalid DataSetValue" in got["error"], "update T-DATASET-CELLS in the docs"
 
 
 def test_tahu_reads_alias_only_data_without_datatypes() -> None:
@@ -169,7 +169,7 @@ def test_tahu_reads_alias_only_data_without_datatypes() -> None:
     assert [m["alias"] for m in ms] == [1, 2, 3]
     assert all("name" not in m for m in ms)
     # Tahu's decoder picks the value by the datatype field: without it every value reads as null.
-    # A Tahu host therefore needs the datatype in DATA messages or its own alias map (deviation 6).
+    # A Tahu host therefore needs the datatype in DATA messages or its own alias map (T-DATATYPE-IN-DATA).
     assert [m["value"] for m in ms] == [None, None, None]
     assert [m.get("type") for m in ms] == [None, None, None]
 
@@ -182,7 +182,7 @@ def test_tahu_reads_uint32_only_from_long_value() -> None:
     assert got["ok"], got
     [m] = got["payload"]["metrics"]
     assert m["type"] == "UInt32"
-    assert m["value"] is None, "Tahu reads UInt32 correctly now: update docs deviation 3"
+    assert m["value"] is None, "Tahu reads UInt32 correctly now: update T-UINT32 in the docs"
 
 
 def test_tahu_does_not_read_array_datatypes() -> None:
@@ -193,7 +193,7 @@ def test_tahu_does_not_read_array_datatypes() -> None:
     [got] = tahu_decode([_birth([metric])])
     assert got["ok"], got
     [m] = got["payload"]["metrics"]
-    assert m["value"] is None and m.get("type") is None, "Tahu reads arrays now: update docs deviation 4"
+    assert m["value"] is None and m.get("type") is None, "Tahu reads arrays now: update T-ARRAYS in the docs"
 
 
 # --- Tahu writes, we read --------------------------------------------------------------------------
@@ -292,7 +292,7 @@ def test_we_read_tahu_null_properties_historical_and_dataset() -> None:
 
 
 def test_we_read_tahu_ndeath_bdseq_as_uint64() -> None:
-    # Tahu's NDEATH (and the bdSeq it appends to NBIRTH) says UInt64; spec 3.0 says Int64 (deviation 1).
+    # Tahu's NDEATH (and the bdSeq it appends to NBIRTH) says UInt64; spec 3.0 says Int64 (T-BDSEQ-TYPE).
     [raw] = tahu_encode([{"timestamp": TS, "metrics": [{"name": "bdSeq", "type": "uint64", "value": 0}]}])
     p = decode_payload(raw)
     assert p.seq is None  # NDEATH carries no seq, as the spec wants
