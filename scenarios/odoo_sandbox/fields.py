@@ -44,6 +44,8 @@ class Field:
     copy: bool = True
     help: str = ""
     domain: list[Any] | None = None
+    #: for selections whose values changed between versions: major version -> selection
+    selection_by_version: Callable[[int], list[tuple[str, str]]] | None = None
     since: int = 0
     until: int = 99
     name: str = field(default="")

@@ -24,7 +24,7 @@ def handle(server: SandboxServer, method_http: str, path: str, headers: Any, bod
     """Returns (HTTP status, JSON-able body)."""
     try:
         return 200, _handle(server, method_http, path, headers, body)
-    except BaseException as exc:
+    except Exception as exc:
         return _error(exc)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
@@ -43,6 +44,7 @@ class Model(QueryMixin):
     _order: ClassVar[str] = "id"
     _rec_name: ClassVar[str] = "name"
     _since: ClassVar[int] = 0
+    _until: ClassVar[int] = 99
     _fields: ClassVar[dict[str, Field]] = {}
 
     create_date = Datetime("Created on", readonly=True)
@@ -71,12 +73,18 @@ class Model(QueryMixin):
 
     @classmethod
     def _available(cls, major: int) -> bool:
-        return major >= cls._since
+        return cls._since <= major < cls._until
 
     @classmethod
     def _for_version(cls, major: int) -> type[Model]:
         """A copy of the class whose fields are those the given Odoo major version has."""
-        fields = {k: f for k, f in cls._fields.items() if f.since <= major < f.until}
+        fields = {
+            k: dataclasses.replace(f, selection=f.selection_by_version(major))
+            if f.selection_by_version
+            else f
+            for k, f in cls._fields.items()
+            if f.since <= major < f.until
+        }
         return type(cls.__name__, (cls,), {"_version_copy": True, "_fields": fields})
 
     @classmethod

@@ -165,14 +165,19 @@ def seed_plant(env: Env, plant: dict[str, Any]) -> dict[str, dict[str, int]]:
     uoms = {"Units": "uom.product_uom_unit", "kg": "uom.product_uom_kgm", "L": "uom.product_uom_litre"}
     for p in plant.get("products", []):
         uom = su.ref(uoms[p.get("uom", "Units")]).id
+        storable = p.get("is_storable", True)
+        # 18 made "storable" a flag on goods; 17 had it as product type 'product'
+        kind = (
+            {"is_storable": storable} if env.version >= 18 else {"type": "product" if storable else "consu"}
+        )
         rec = su["product.product"].create(
             {
                 "name": p["name"],
                 "default_code": p["default_code"],
                 "tracking": p.get("tracking", "none"),
-                "is_storable": p.get("is_storable", True),
                 "uom_id": uom,
                 "uom_po_id": uom,
+                **kind,
             }
         )
         ids["products"][p["default_code"]] = rec.id

@@ -152,6 +152,8 @@ def test_command_line_serves_until_terminated(tmp_path: Path) -> None:
             str(tmp_path / "cli.sqlite"),
             "--version",
             "19.0",
+            "--seed",
+            "scenarios/odoo_sandbox/seed_example.yaml",
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -163,6 +165,26 @@ def test_command_line_serves_until_terminated(tmp_path: Path) -> None:
         url = line.split(" on ", 1)[1].split()[0]
         info = httpx.post(f"{url}/web/webclient/version_info", json={"jsonrpc": "2.0", "params": {}}).json()
         assert info["result"]["server_version_info"][:2] == [19, 0]
+        key = "0123456789abcdef0123456789abcdef01234567"
+        found = httpx.post(
+            f"{url}/json/2/mrp.bom/search_read",
+            json={"fields": ["display_name"]},
+            headers={"Authorization": f"bearer {key}"},
+        )
+        assert found.json() == [{"id": 1, "display_name": "[GEAR-01] Gear"}], found.json()["message"]
     finally:
         proc.terminate()
         assert proc.wait(timeout=10) == 0
+
+
+def test_odoo_17_products_and_no_json_route(tmp_path: Path) -> None:
+    """17 marks storable products by type 'product' (18 added is_storable) and has no /json/ route."""
+    with SandboxServer(port=0, db_path=tmp_path / "v17.sqlite", version="17.0") as server:
+        ids = server.seed_plant({"products": [{"default_code": "S", "name": "Steel", "on_hand": 3}]})
+        env = server.env()
+        product = env["product.product"].browse(ids["products"]["S"])
+        assert server.registry.transaction(lambda: (product.type, "is_storable" in product._fields)) == (
+            "product",
+            False,
+        )
+        assert httpx.post(f"{server.url}/json/2/product.product/search", json={}).status_code == 404

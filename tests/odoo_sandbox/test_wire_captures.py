@@ -196,3 +196,30 @@ def test_every_capture_is_a_well_formed_envelope_the_sandbox_also_uses() -> None
         if "error" in answer:
             assert set(ours["error"]) == set(answer["error"]) == {"code", "message", "data"}
             assert set(ours["error"]["data"]) == set(answer["error"]["data"]), path.name
+
+
+def test_every_field_the_captures_use_exists_in_the_sandbox() -> None:
+    """Fields read, searched, created or written in the real exchanges are fields of the sandbox's models."""
+    from scenarios.odoo_sandbox.registry import MODEL_CLASSES
+
+    unknown = set()
+    for path in CAPTURES.glob("*.json"):
+        request = json.loads(path.read_text()).get("request", {})
+        params = (request.get("json") or {}).get("params") or {}
+        if params.get("service") != "object" or params["args"][4] not in (
+            "read",
+            "search_read",
+            "create",
+            "write",
+        ):
+            continue
+        model, method, rest = params["args"][3], params["args"][4], params["args"][5:]
+        args, kwargs = (rest[0] if rest else []), (rest[1] if len(rest) > 1 else {})
+        if method in ("read", "search_read"):
+            names = kwargs.get("fields") or (args[1] if len(args) > 1 else [])
+        else:
+            vals = args[0] if method == "create" else args[1]
+            names = [k for v in (vals if isinstance(vals, list) else [vals]) for k in v]
+        cls = MODEL_CLASSES.get(model)
+        unknown |= {(model, n) for n in names if cls is None or n not in cls._fields}
+    assert unknown <= {("mrp.production", "no_such_field"), ("no.such.model", "name")}

@@ -65,8 +65,8 @@ class ProductTemplate(Model):
     _order = "name"
     name = Char("Name", required=True)
     default_code = Char("Internal Reference")
-    type = Selection(_product_types(18), "Product Type", default="consu")
-    is_storable = Boolean("Track Inventory", default=False)
+    type = Selection(_product_types(18), "Product Type", default="consu", selection_by_version=_product_types)
+    is_storable = Boolean("Track Inventory", default=False, since=18)
     tracking = Selection(
         [("serial", "By Unique Serial Number"), ("lot", "By Lots"), ("none", "By Quantity")],
         "Tracking",
@@ -101,8 +101,13 @@ class ProductProduct(Model):
     barcode = Char("Barcode")
     active = Boolean("Active", default=True)
     name = Char("Name", related="product_tmpl_id.name")
-    type = Selection(_product_types(18), "Product Type", related="product_tmpl_id.type")
-    is_storable = Boolean("Track Inventory", related="product_tmpl_id.is_storable")
+    type = Selection(
+        _product_types(18),
+        "Product Type",
+        related="product_tmpl_id.type",
+        selection_by_version=_product_types,
+    )
+    is_storable = Boolean("Track Inventory", related="product_tmpl_id.is_storable", since=18)
     tracking = Selection(
         [("serial", "By Unique Serial Number"), ("lot", "By Lots"), ("none", "By Quantity")],
         "Tracking",
@@ -149,6 +154,12 @@ class ProductProduct(Model):
         return bool(super().write(vals))
 
     write._rpc = "multi"  # type: ignore[attr-defined]
+
+    def _storable(self) -> bool:
+        """Whether on-hand quantities are tracked: is_storable from 18 on, type 'product' before."""
+        if "is_storable" in self._fields:
+            return bool(self.is_storable)
+        return bool(self.type == "product")
 
     def _compute_display_name(self) -> str:
         name = self.product_tmpl_id.sudo().name

@@ -97,7 +97,7 @@ class StockMove(Model):
                 continue
             demand = move.product_uom_qty
             available = (
-                demand if not move.product_id.is_storable else max(min(demand, on_hand(move.product_id)), 0)
+                demand if not move.product_id._storable() else max(min(demand, on_hand(move.product_id)), 0)
             )
             state = (
                 "assigned"
@@ -220,7 +220,7 @@ class StockScrap(Model):
         self.ensure_one()
         if abs(self.scrap_qty) < 1e-9:
             raise UserError("You can only enter positive quantities.")
-        if not self.product_id.is_storable or on_hand(self.product_id) >= self.scrap_qty - 1e-9:
+        if not self.product_id._storable() or on_hand(self.product_id) >= self.scrap_qty - 1e-9:
             return self.do_scrap()
         ctx = dict(self.env.context)
         ctx.update(
