@@ -92,9 +92,17 @@ def sort_window(samples: Samples, n_members: int, end_ms: int, ws: Workspace | N
             first = np.zeros(m, np.bool_)
             first[starts[counts > 0]] = True
             if (back & ~first[1:]).any():
-                order = np.lexsort((samples.ts, samples.tag))
-                np.take(samples.ts, order, out=ts)
-                np.take(samples.value, order, out=value)
+                # Grouped by member already: one stable sort of (member, ts) as a single int64 key
+                # keeps arrival order for equal timestamps and is ~10x quicker than lexsort.
+                member = np.repeat(np.arange(n_members, dtype=np.int64), counts)
+                lo = int(ts.min())
+                span = int(ts.max()) - lo + 1
+                if n_members * span < 1 << 62:
+                    order = np.argsort(member * span + (ts - lo), kind="stable")
+                else:
+                    order = np.lexsort((ts, member))
+                ts[:] = ts[order]
+                value[:] = value[order]
     hold = ws.hold[:m]
     if m:
         np.subtract(ts[1:], ts[:-1], out=hold[:-1])
