@@ -82,6 +82,7 @@ class EdgeNode:
         self._stopping = False
 
         self._connected_event = threading.Event()
+        self._subscribed_event = threading.Event()
         self._live_event = threading.Event()
         self._restart = threading.Event()
 
@@ -144,6 +145,10 @@ class EdgeNode:
 
     def wait_connected(self, timeout: float = 10.0) -> bool:
         return self._connected_event.wait(timeout)
+
+    def wait_subscribed(self, timeout: float = 10.0) -> bool:
+        """True once NCMD/DCMD (and the primary host's STATE) subscriptions are acknowledged."""
+        return self._subscribed_event.wait(timeout)
 
     def wait_online(self, timeout: float = 10.0) -> bool:
         """True once births are out and the store-and-forward buffer is drained."""
@@ -240,6 +245,7 @@ class EdgeNode:
             if self._pending_subs or self._subscribed or not self._connected:
                 return
             self._subscribed = True
+            self._subscribed_event.set()
             if self._host_online and not self._pub.born:
                 self._births()
 
@@ -248,6 +254,7 @@ class EdgeNode:
             self._connected = self._subscribed = False
             self._pub.reset()
             self._connected_event.clear()
+            self._subscribed_event.clear()
             self._live_event.clear()
         log.info("edge node %s disconnected: %s", self.edge_node_id, reason)
 

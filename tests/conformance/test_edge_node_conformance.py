@@ -351,7 +351,7 @@ def test_waits_for_primary_host_online(broker, wire, nodes, uid):
     host = f"{uid}-host"
     node = make_node(nodes, broker, uid, primary_host_id=host)
     node.start()
-    assert node.wait_connected(WAIT)
+    assert node.wait_subscribed(WAIT)  # so that the STATE messages below reach it
     t0 = int(time.time() * 1000)
     wire.publish(f"spBv1.0/STATE/{uid}-other", state_payload(True, t0))  # another host: not ours
     wire.publish(f"spBv1.0/STATE/{host}", state_payload(False, t0))  # ours, offline
@@ -368,7 +368,7 @@ def _online_after_host_state(broker, wire, nodes, uid, **kw):
     host = f"{uid}-host"
     node = make_node(nodes, broker, uid, primary_host_id=host, **kw)
     node.start()
-    assert node.wait_connected(WAIT)
+    assert node.wait_subscribed(WAIT)
     t0 = int(time.time() * 1000)
     wire.publish(f"spBv1.0/STATE/{host}", state_payload(True, t0), retain=True)
     assert node.wait_online(WAIT)

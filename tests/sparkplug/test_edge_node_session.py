@@ -153,7 +153,7 @@ def test_buffer_bound_drops_oldest(broker, wire, cleanup, uid):
     host = f"{uid}-h"
     node = node_for(broker.url, uid, cleanup, primary_host_id=host, store_forward_max=2)
     node.start()
-    assert node.wait_connected(WAIT)
+    assert node.wait_subscribed(WAIT)
     for i in range(5):
         node.publish_device_data("cell1", {"count": i})
     s = node.stats()
