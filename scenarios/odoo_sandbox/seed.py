@@ -159,68 +159,86 @@ def add_api_key(env: Env, uid: int, name: str = "integration", key: str | None =
 
 
 def seed_plant(env: Env, plant: dict[str, Any]) -> dict[str, dict[str, int]]:
-    """Products, work centers, BoMs (with operations) and equipment from a plain dict; returns ids by key."""
+    """Products, work centers, BoMs (with operations), equipment and users from a plain dict; returns ids by
+    key. Idempotent: what exists already (same code, name or login) is kept, so a restart may seed again."""
     su = env.derive(su=True)
     ids: dict[str, dict[str, int]] = {"products": {}, "workcenters": {}, "boms": {}, "equipment": {}}
     uoms = {"Units": "uom.product_uom_unit", "kg": "uom.product_uom_kgm", "L": "uom.product_uom_litre"}
+
+    def existing(model: str, domain: list[Any]) -> int | None:
+        found = su[model].with_context(active_test=False).search(domain, limit=1)
+        return int(found.id) if found else None
+
     for p in plant.get("products", []):
+        code = p["default_code"]
+        if (pid := existing("product.product", [("default_code", "=", code)])) is not None:
+            ids["products"][code] = pid
+            continue
         uom = su.ref(uoms[p.get("uom", "Units")]).id
         storable = p.get("is_storable", True)
         # 18 made "storable" a flag on goods; 17 had it as product type 'product'
         kind = (
             {"is_storable": storable} if env.version >= 18 else {"type": "product" if storable else "consu"}
         )
-        rec = su["product.product"].create(
-            {
-                "name": p["name"],
-                "default_code": p["default_code"],
-                "tracking": p.get("tracking", "none"),
-                "uom_id": uom,
-                "uom_po_id": uom,
-                **kind,
-            }
-        )
-        ids["products"][p["default_code"]] = rec.id
+        vals = {
+            "name": p["name"],
+            "default_code": code,
+            "tracking": p.get("tracking", "none"),
+            "uom_id": uom,
+            "uom_po_id": uom,
+            **kind,
+        }
+        ids["products"][code] = pid = su["product.product"].create(vals).id
         if p.get("on_hand"):
+            stock = su.ref("stock.stock_location_stock").id
             su["stock.quant"].create(
-                {
-                    "product_id": rec.id,
-                    "quantity": float(p["on_hand"]),
-                    "location_id": su.ref("stock.stock_location_stock").id,
-                }
+                {"product_id": pid, "quantity": float(p["on_hand"]), "location_id": stock}
             )
     for w in plant.get("workcenters", []):
-        ids["workcenters"][w["code"]] = su["mrp.workcenter"].create({"name": w["name"], "code": w["code"]}).id
+        wid = existing("mrp.workcenter", [("code", "=", w["code"])])
+        ids["workcenters"][w["code"]] = (
+            wid or su["mrp.workcenter"].create({"name": w["name"], "code": w["code"]}).id
+        )
     for b in plant.get("boms", []):
         product = su["product.product"].browse(ids["products"][b["product"]])
-        bom = su["mrp.bom"].create(
-            {
-                "product_tmpl_id": product.product_tmpl_id.id,
-                "product_qty": b.get("quantity", 1.0),
-                "consumption": b.get("consumption", "warning"),
-                "code": b.get("code", False),
-                "bom_line_ids": [
-                    (0, 0, {"product_id": ids["products"][ln["product"]], "product_qty": ln["quantity"]})
-                    for ln in b.get("lines", [])
-                ],
-                "operation_ids": [
-                    (
-                        0,
-                        0,
-                        {
-                            "name": op["name"],
-                            "workcenter_id": ids["workcenters"][op["workcenter"]],
-                            "time_cycle_manual": op.get("minutes", 60.0),
-                        },
-                    )
-                    for op in b.get("operations", [])
-                ],
-            }
+        if (bid := existing("mrp.bom", [("product_tmpl_id", "=", product.product_tmpl_id.id)])) is not None:
+            ids["boms"][b["product"]] = bid
+            continue
+        lines = [
+            (0, 0, {"product_id": ids["products"][ln["product"]], "product_qty": ln["quantity"]})
+            for ln in b.get("lines", [])
+        ]
+        operations = [
+            (
+                0,
+                0,
+                {
+                    "name": op["name"],
+                    "workcenter_id": ids["workcenters"][op["workcenter"]],
+                    "time_cycle_manual": op.get("minutes", 60.0),
+                },
+            )
+            for op in b.get("operations", [])
+        ]
+        ids["boms"][b["product"]] = (
+            su["mrp.bom"]
+            .create(
+                {
+                    "product_tmpl_id": product.product_tmpl_id.id,
+                    "product_qty": b.get("quantity", 1.0),
+                    "consumption": b.get("consumption", "warning"),
+                    "code": b.get("code", False),
+                    "bom_line_ids": lines,
+                    "operation_ids": operations,
+                }
+            )
+            .id
         )
-        ids["boms"][b["product"]] = bom.id
     for e in plant.get("equipment", []):
+        eid = existing("maintenance.equipment", [("name", "=", e["name"])])
         ids["equipment"][e["name"]] = (
-            su["maintenance.equipment"]
+            eid
+            or su["maintenance.equipment"]
             .create(
                 {
                     "name": e["name"],
@@ -231,6 +249,8 @@ def seed_plant(env: Env, plant: dict[str, Any]) -> dict[str, dict[str, int]]:
             .id
         )
     for u in plant.get("users", []):
+        if existing("res.users", [("login", "=", u["login"])]) is not None:
+            continue
         uid = add_user(env, u["login"], u["name"], u.get("groups", []), u.get("password"))
         if u.get("api_key"):
             add_api_key(env, uid, u.get("api_key_name", "integration"), u["api_key"])

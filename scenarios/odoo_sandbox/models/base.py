@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import PyValueError
+from ..errors import PyValueError, ValidationError
 from ..fields import Boolean, Char, Date, Integer, Many2many, Many2one, Selection, Text, today_string
 from ..orm import Model, api_model, api_multi
 
@@ -46,6 +46,14 @@ class ResUsers(Model):
 
     def _compute_share(self) -> bool:
         return False
+
+    def _check_constraints(self) -> None:
+        """SQL constraint login_key (UNIQUE company_id, login), reported as retrying() words it."""
+        same = self.sudo().with_context(active_test=False).search([("login", "=", self.login)])
+        if len(same) > 1:
+            raise ValidationError(
+                "The operation cannot be completed: You can not have two users with the same login!"
+            )
 
     def _read_value(self, f: Any, load: str) -> Any:
         if f.name == "password":  # write-only, as in Odoo
