@@ -26,7 +26,7 @@ class TagKind(enum.IntEnum):
     """Cumulative PLC counter: adds deltas with rollover/reset handling and a running total."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class FlowSpec:
     """One tag group with one tumbling window length (e.g. production 60 s, energy 900 s).
 
