@@ -52,6 +52,16 @@ class HostApplication:
     `on_batch(UpdateBatch)` and `on_lifecycle(event)` run on paho's network thread, one call per
     received message, in arrival order: keep them quick (queue the work). A primary host publishes
     its STATE and may request rebirths; a secondary_passive host never publishes anything.
+
+    Bad input (reasons: malformed, type_mismatch, unknown_datatype, oversized, bad_topic, and the
+    protocol ones no_birth, unknown_device, unknown_alias) is counted in stats()["rejected"], logged
+    once per edge node and reason, kept in `rejected` with its raw bytes and passed to
+    `on_reject(topic, payload, reason)`; the stream goes on.
+
+    `lenient=True` accepts what some peers get wrong: an integer value in the other integer field
+    (int_value/long_value) or a Float/Double in the other float field; DATA/DBIRTH/DDEATH without
+    seq (not seq-checked instead of a gap); an NDEATH without bdSeq (taken as the node's death
+    instead of being ignored as a stale will).
     """
 
     def __init__(
@@ -81,6 +91,9 @@ class HostApplication:
         self.role: Role = role
         self.broker = parse_broker_url(broker) if isinstance(broker, str) else broker
         self.groups = list(groups) if groups else []
+        for g in self.groups:
+            if not g or any(c in g for c in "+/#"):
+                raise SparkplugError(f"invalid Sparkplug group id {g!r}: must be non-empty without + / #")
         self.legacy_state = legacy_state
         self.rebirth_min_interval = rebirth_min_interval
         self.request_rebirths = request_rebirths and role == "primary"
