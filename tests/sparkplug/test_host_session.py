@@ -234,3 +234,20 @@ def test_legacy_state_strings(broker, hosts, uid):
     w.publish(f"STATE/{uid}-host", b"", retain=True)
     w.publish(f"spBv1.0/STATE/{uid}-host", b"", retain=True)
     w.close()
+
+
+def test_device_messages_without_their_births_ask_for_rebirth(broker, wire, hosts, uid):
+    got = Collector()
+    h = start_host(hosts, broker.url, uid, got, rebirth_min_interval=0)
+    dbirth = sp(1, ("count", 5, I32, 1))
+    wire.publish(f"spBv1.0/{uid}/DBIRTH/e1/d1", dbirth, qos=0)  # before any NBIRTH
+    wire.publish(f"spBv1.0/{uid}/NBIRTH/e1", nbirth(), qos=0)
+    wire.publish(f"spBv1.0/{uid}/DDATA/e1/d9", sp(1, (None, 5, None, 2)), qos=0)  # d9 never born
+    wire.publish(f"spBv1.0/{uid}/DBIRTH/e1/d1", sp(2, ("count", 5, I32, 1)), qos=0)
+    wire.publish(f"spBv1.0/{uid}/DDATA/e1/d1", sp(3, (None, 5, None, 2)), qos=0)
+    b = got.wait_for(lambda x: isinstance(x, UpdateBatch) and x.message_type == "DDATA")
+    assert b.device_id == "d1" and b.values == [2] and h.registry[b.handles[0]].name == "count"
+    reasons = [e.reason for e in got.of(RebirthRequested)]
+    assert reasons == ["no_birth", "unknown_device"]
+    assert h.stats()["rejected"] == {"no_birth": 1, "unknown_device": 1}
+    assert h.rejected[0].payload == dbirth
