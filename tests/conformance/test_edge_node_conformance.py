@@ -364,7 +364,7 @@ def test_waits_for_primary_host_online(broker, wire, nodes, uid):
     assert node.wait_online(WAIT)
 
 
-def _online_after_host_state(broker, wire, nodes, uid, **kw):
+def _online_after_host_state(broker, wire, nodes, uid, **kw) -> tuple[EdgeNode, str, int]:
     host = f"{uid}-host"
     node = make_node(nodes, broker, uid, primary_host_id=host, **kw)
     node.start()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -26,8 +27,8 @@ def wire(broker) -> Iterator[Wire]:
 
 
 @pytest.fixture
-def cleanup() -> Iterator[list]:
-    things: list = []
+def cleanup() -> Iterator[list[Any]]:
+    things: list[Any] = []
     yield things
     for t in things:
         if t._client.is_connected():

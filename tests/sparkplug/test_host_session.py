@@ -98,7 +98,8 @@ def test_handles_stay_stable_across_rebirths(broker, wire, hosts, uid):
     got.wait_for(lambda e: isinstance(e, NodeBirth) and len(e.metrics) == 6)
     again = got.of(NodeBirth)[-1]
     assert [m.handle for m in again.metrics[:5]] == [m.handle for m in first.metrics]
-    assert h.registry.lookup(uid, "e1", None, "new").alias == 9
+    info = h.registry.lookup(uid, "e1", None, "new")
+    assert info is not None and info.alias == 9
 
 
 @pytest.mark.parametrize(

@@ -81,7 +81,12 @@ def test_listen_text_reports_bad_payloads_and_goes_on(broker, uid):
         line = proc.stdout.readline()
         assert "NDATA" in line and f"{uid}/junk" in line and "error=malformed" in line
         done = threading.Event()
-        threading.Thread(target=lambda: (_traffic(broker, uid), done.set()), daemon=True).start()
+
+        def traffic() -> None:
+            _traffic(broker, uid)
+            done.set()
+
+        threading.Thread(target=traffic, daemon=True).start()
         out, err = proc.communicate(timeout=30)
     finally:
         proc.kill()
