@@ -176,7 +176,9 @@ class SandboxServer:
     def start(self) -> SandboxServer:
         self._httpd = _HTTPServer((self.host, self._port), _Handler)
         self._httpd.sandbox = self
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="odoo-sandbox", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="odoo-sandbox", daemon=True
+        )
         self._thread.start()
         return self
 

@@ -332,3 +332,17 @@ def test_work_order_timer_and_maintenance_request(sandbox: Sandbox, odoo: odoorp
         {"act_type_xmlid": "mail.mail_activity_data_todo", "summary": "UNS: check", "note": "x"},
     )
     assert activity.startswith("mail.activity(") and activity.endswith(",)")
+
+
+def test_mark_done_from_draft_generates_the_missing_lot(sandbox: Sandbox, odoo: odoorpc.ODOO) -> None:
+    """Marked done from zero, even in draft, a lot-tracked order gets a generated lot."""
+    ek = odoo.execute_kw
+    mo = ek(
+        "mrp.production",
+        "create",
+        [{"product_id": sandbox.ids["products"]["GEAR-01"], "product_qty": 2, "origin": "autolot"}],
+    )
+    assert ek("mrp.production", "button_mark_done", [[mo]]) is True
+    done = read_one(odoo, "mrp.production", mo, ["state", "qty_produced", "lot_producing_id"])
+    assert done["state"] == "done" and done["qty_produced"] == 2.0
+    assert done["lot_producing_id"][1].isdigit() and len(done["lot_producing_id"][1]) == 7

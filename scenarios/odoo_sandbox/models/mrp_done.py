@@ -15,10 +15,11 @@ from .mrp_production import EPS, backorder_name
 
 def pre_mark_done(productions: Model) -> Any:
     for mo in productions:
-        if mo.state in ("draft", "cancel", "done"):
-            raise UserError(
-                f"Manufacturing order {mo.name} must be confirmed before it can be marked as done."
-            )
+        if mo.state in ("cancel", "done"):
+            # unverified against Odoo (its UI hides the button then); refused rather than re-posted
+            raise UserError(f"Manufacturing order {mo.name} is already {mo.state}.")
+        if mo.state == "draft":
+            mo.action_confirm()  # Odoo's _action_done confirms draft moves on the way
         if abs(mo.qty_producing) > EPS:
             continue
         if not _auto_production_checks(mo):
@@ -50,13 +51,27 @@ def _auto_production_checks(mo: Model) -> bool:
 
 
 def _set_quantities(mo: Model) -> None:
-    """_set_quantities + _set_qty_producing: produce everything, consume what the BoM expects."""
-    Model.write(mo, {"qty_producing": mo.product_qty - mo.qty_produced})
-    for move in mo.move_raw_ids:
-        if move.manual_consumption and move.picked:
-            continue
-        move.write({"quantity": move.product_uom_qty, "picked": True})
+    """_set_quantities: a lot is generated when missing, one serial or everything is produced, and the
+    components follow (_set_qty_producing)."""
+    if mo.product_id.tracking in ("lot", "serial") and not _lots(mo):
+        lot = mo.env["stock.lot"].create(
+            {
+                "name": f"{mo.env.registry.next_by_code('stock.lot.serial'):07d}",
+                "product_id": mo.product_id.id,
+                "company_id": mo.company_id.id,
+            }
+        )
+        field = "lot_producing_ids" if "lot_producing_ids" in mo._fields else "lot_producing_id"
+        Model.write(mo, {field: [(6, 0, lot.ids)] if field == "lot_producing_ids" else lot.id})
+    produce = 1.0 if mo.product_id.tracking == "serial" else mo.product_qty - mo.qty_produced
+    Model.write(mo, {"qty_producing": produce})
+    mo._set_qty_producing()
     mo._recompute_state()
+
+
+def _lots(mo: Model) -> Model:
+    lots: Model = mo.lot_producing_ids if "lot_producing_ids" in mo._fields else mo.lot_producing_id
+    return lots
 
 
 def _consumption_issues(productions: Model) -> list[tuple[Model, Model, float, float]]:
@@ -203,7 +218,7 @@ def _post_inventory(mo: Model) -> None:
     finished = mo.move_finished_ids.filtered(
         lambda m: m.product_id.id == mo.product_id.id and m.state not in ("done", "cancel")
     )
-    lots = mo.lot_producing_ids if "lot_producing_ids" in mo._fields else mo.lot_producing_id
+    lots = _lots(mo)
     if finished and mo.product_id.tracking in ("lot", "serial") and not lots:
         raise UserError(
             f"You need to supply a Lot/Serial Number for product:\n- {mo.product_id.display_name}"
