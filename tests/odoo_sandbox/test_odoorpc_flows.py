@@ -346,3 +346,15 @@ def test_mark_done_from_draft_generates_the_missing_lot(sandbox: Sandbox, odoo: 
     done = read_one(odoo, "mrp.production", mo, ["state", "qty_produced", "lot_producing_id"])
     assert done["state"] == "done" and done["qty_produced"] == 2.0
     assert done["lot_producing_id"][1].isdigit() and len(done["lot_producing_id"][1]) == 7
+
+
+def test_odoorpc_env_ref_db_list_and_relations(sandbox: Sandbox, odoo: odoorpc.ODOO) -> None:
+    loss = odoo.env.ref("mrp.block_reason7")
+    assert (loss.name, loss.loss_type, loss.manual) == ("Fully Productive Time", "productive", False)
+    assert odoo.db.list() == [sandbox.server.db_name]
+    bom = odoo.env["mrp.bom"].browse(sandbox.ids["boms"]["GEAR-01"])
+    assert sorted(line.product_id.default_code for line in bom.bom_line_ids) == ["BOLT", "STEEL"]
+    assert bom.operation_ids[0].workcenter_id.code == "CNC1"
+    assert odoo.env["mrp.workcenter"].name_search("CNC") == [
+        [sandbox.ids["workcenters"]["CNC1"], "CNC Mill 1"]
+    ]
