@@ -24,6 +24,8 @@ from sparkplug.store_forward import StoreForward
 
 log = logging.getLogger(__name__)
 
+__all__ = ["CommandHandler", "EdgeNode", "EdgeNodeStats", "MetricDef"]
+
 NS = "spBv1.0"
 CommandHandler = Callable[[str | None, dict[str, Any]], None]
 

@@ -16,8 +16,6 @@ import paho.mqtt.client as mqtt
 from sparkplug.datatypes import DataType
 from sparkplug.errors import SparkplugError
 from sparkplug.host_ingest import (
-    DEVICE_TYPES,
-    NODE_TYPES,
     BatchHandler,
     EventHandler,
     Ingest,
@@ -25,9 +23,14 @@ from sparkplug.host_ingest import (
     now_ms,
 )
 from sparkplug.host_registry import (
+    DeviceBirth,
+    DeviceDeath,
     HostDisconnected,
     LifecycleEvent,
+    MetricInfo,
     MetricRegistry,
+    NodeBirth,
+    NodeDeath,
     NodeSession,
     RebirthRequested,
     UpdateBatch,
@@ -43,7 +46,21 @@ REBIRTH = "Node Control/Rebirth"
 Role = Literal["primary", "secondary_passive"]
 RawRejectHandler = Callable[[str, bytes, str], None]
 
-__all__ = ["DEVICE_TYPES", "NODE_TYPES", "HostApplication", "Rejected", "Role"]
+__all__ = [
+    "DeviceBirth",
+    "DeviceDeath",
+    "HostApplication",
+    "HostDisconnected",
+    "LifecycleEvent",
+    "MetricInfo",
+    "MetricRegistry",
+    "NodeBirth",
+    "NodeDeath",
+    "RebirthRequested",
+    "Rejected",
+    "Role",
+    "UpdateBatch",
+]
 
 
 class HostApplication:
