@@ -65,6 +65,8 @@ class BridgeSettings(BaseSettings):
     )
     outbox_max_attempts: int | None = Field(default=None, ge=1, description="None: retry transient for ever")
     outbox_retention_days: float = Field(default=30.0, gt=0)
+    outbox_backoff_base_s: float = Field(default=1.0, ge=0, description="first retry within this delay")
+    outbox_backoff_cap_s: float = Field(default=300.0, ge=0, description="longest delay between retries")
     log_json: bool = False
     log_level: str = "INFO"
 
@@ -164,5 +166,5 @@ def load_settings(config_file: Path | None = None, **flags: Any) -> BridgeSettin
     if not config_file.is_file():
         raise ValueError(f"config file {config_file} does not exist")
     config = SettingsConfigDict(**{**BridgeSettings.model_config, "yaml_file": config_file})
-    cls = type("FileBridgeSettings", (BridgeSettings,), {"model_config": config})
+    cls: type[BridgeSettings] = type("FileBridgeSettings", (BridgeSettings,), {"model_config": config})
     return cls(**given)

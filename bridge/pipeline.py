@@ -20,7 +20,7 @@ from bridge.rules.production import ProductionRule
 from bridge.rules.quality import QualityRule
 from bridge.rules.state import RuleState
 from bridge.windows.checkpoint import CheckpointStore
-from bridge.windows.flow import FlowSpec, TagKind, WindowResult
+from bridge.windows.flow import FlowSpec, WindowResult
 from bridge.windows.scheduler import TumblingWindows
 from uns_model.delivery import OutboundEvent
 from uns_model.plant import PlantModel
@@ -72,7 +72,10 @@ class Pipeline:
         n = self.index.n
         self.flows: list[_Flow] = []
         for contract, rule in (
-            ("production_reported", ProductionRule(self.ctx, goods_finished=plant.flow("goods_finished").enabled)),
+            (
+                "production_reported",
+                ProductionRule(self.ctx, goods_finished=plant.flow("goods_finished").enabled),
+            ),
             ("material_consumed", MaterialRule(self.ctx)),
         ):
             flow = plant.flow(contract)
@@ -160,7 +163,9 @@ class Pipeline:
                 for i, member in enumerate(r.counter_members.tolist()):
                     counters[int(r.tags[member])] = (float(r.counter_delta[i]), float(r.counter_total[i]))
                     if r.counter_resets[i]:
-                        self.metrics.counter_resets.inc(float(r.counter_resets[i]), tag=flow.members[member].key)
+                        self.metrics.counter_resets.inc(
+                            float(r.counter_resets[i]), tag=flow.members[member].key
+                        )
                     if r.counter_rollovers[i]:
                         self.metrics.counter_rollovers.inc(
                             float(r.counter_rollovers[i]), tag=flow.members[member].key

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 COMMAND_MODULES: tuple[str, ...] = (
     "bridge.cli.sparkplug_cmd",
     "bridge.cli.outbox_cmd",
+    "bridge.cli.run_cmd",
     "bridge.cli.model_cmd",
 )
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import bisect
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,10 +83,10 @@ class RuleContext:
     out: list[OutboundEvent] = field(default_factory=list)
     _logged: set[tuple[str, str]] = field(default_factory=set)
 
-    def emit(self, make: Callable[[], Event], at_ms: int, what: str) -> Event | None:
-        """Build an event (pydantic-validated) and queue it for the outbox; a bad one is logged, not raised."""
+    def emit(self, contract: type[Event], at_ms: int, what: str, **fields: Any) -> Event | None:
+        """Build an event (validated) and queue it for the outbox; a bad one is logged, not raised."""
         try:
-            event = make()
+            event = contract(**fields)
         except (ValidationError, ValueError) as exc:
             self.metrics.bad_values.inc(reason="invalid_event")
             self.log_once(what, "invalid_event", f"could not build the event: {exc}")

@@ -62,7 +62,9 @@ class DowntimeRule:
         entry = table.lookup(code) if table is not None else None
         if entry is None:
             self.ctx.metrics.unknown_states.inc(tag=info.key)
-            self.ctx.log_once(info.key, f"unknown_state_{code}", f"state code {code} is not in '{spec.state_table}'")
+            self.ctx.log_once(
+                info.key, f"unknown_state_{code}", f"state code {code} is not in '{spec.state_table}'"
+            )
             return _UNKNOWN
         return entry
 
@@ -76,37 +78,35 @@ class DowntimeRule:
             started, stop_code = int(open_stop["started"]), int(open_stop["code"])
             stop = self._entry(info, stop_code)
             ctx.emit(
-                lambda: DowntimeEnded(
-                    place=info.cell,
-                    workcenter=info.ref.workcenter or "",
-                    state_code=stop_code,
-                    state=stop.state,
-                    reason=stop.reason,
-                    odoo_loss=stop.odoo_loss,
-                    loss_type=stop.effective_loss_type,
-                    started_unix_ms=started,
-                    ended_unix_ms=max(ts, started),
-                    external_work_order_id=ctx.timeline.at(ctx.order_tag(info.cell), started),
-                ),
+                DowntimeEnded,
                 ts,
                 info.key,
+                place=info.cell,
+                workcenter=info.ref.workcenter or "",
+                state_code=stop_code,
+                state=stop.state,
+                reason=stop.reason,
+                odoo_loss=stop.odoo_loss,
+                loss_type=stop.effective_loss_type,
+                started_unix_ms=started,
+                ended_unix_ms=max(ts, started),
+                external_work_order_id=ctx.timeline.at(ctx.order_tag(info.cell), started),
             )
             open_stop = None
         if entry.is_stop and open_stop is None:
             ctx.emit(
-                lambda: DowntimeStarted(
-                    place=info.cell,
-                    workcenter=info.ref.workcenter or "",
-                    state_code=code,
-                    state=entry.state,
-                    reason=entry.reason,
-                    odoo_loss=entry.odoo_loss,
-                    loss_type=entry.effective_loss_type,
-                    started_unix_ms=ts,
-                    external_work_order_id=ctx.timeline.at(ctx.order_tag(info.cell), ts),
-                ),
+                DowntimeStarted,
                 ts,
                 info.key,
+                place=info.cell,
+                workcenter=info.ref.workcenter or "",
+                state_code=code,
+                state=entry.state,
+                reason=entry.reason,
+                odoo_loss=entry.odoo_loss,
+                loss_type=entry.effective_loss_type,
+                started_unix_ms=ts,
+                external_work_order_id=ctx.timeline.at(ctx.order_tag(info.cell), ts),
             )
             open_stop = {"started": ts, "code": code}
         ctx.state.set(key, {"code": code, "ts": ts, "open": open_stop})

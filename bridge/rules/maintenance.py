@@ -99,16 +99,15 @@ class MaintenanceRule:
             self.ctx.log_once(info.key, "unknown_equipment", f"equipment {equipment!r} is not in the cell")
             return
         self.ctx.emit(
-            lambda: MaintenanceRequested(
-                place=info.cell,
-                equipment=equipment,
-                equipment_serial=serial,
-                trigger=trigger,  # type: ignore[arg-type]
-                tag_path=info.ref.path,
-                priority=priority,  # type: ignore[arg-type]
-                raised_unix_ms=at,
-                **extra,  # type: ignore[arg-type]
-            ),
+            MaintenanceRequested,
             at,
             info.key,
+            place=info.cell,
+            equipment=equipment,
+            equipment_serial=serial,
+            trigger=trigger,
+            tag_path=info.ref.path,
+            priority=priority,
+            raised_unix_ms=at,
+            **extra,
         )

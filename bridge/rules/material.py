@@ -60,16 +60,15 @@ class MaterialRule:
                 qty = max(0.0, round(adv.quantity.get(tag.key, 0.0), 9))
                 workcenter = tag.ref.workcenter or ""
                 ctx.emit(
-                    lambda spec=spec, qty=qty, order=adv.current, wc=workcenter: MaterialConsumed(
-                        place=cell,
-                        workcenter=wc,
-                        external_work_order_id=order,
-                        component=spec.component,
-                        quantity=qty,
-                        unit=spec.unit,
-                        window_start_unix_ms=r.start_ms,
-                        window_end_unix_ms=end,
-                    ),
+                    MaterialConsumed,
                     end,
                     tag.key,
+                    place=cell,
+                    workcenter=workcenter,
+                    external_work_order_id=adv.current,
+                    component=spec.component,
+                    quantity=qty,
+                    unit=spec.unit,
+                    window_start_unix_ms=r.start_ms,
+                    window_end_unix_ms=end,
                 )

@@ -95,18 +95,17 @@ class ProductionRule:
             qty = adv.quantity
             unit = c.good.ref.tag.unit if c.good is not None else None
             ctx.emit(
-                lambda c=c, qty=qty, order=adv.current, unit=unit: ProductionReported(
-                    place=c.path,
-                    workcenter=c.workcenter,
-                    external_work_order_id=order,
-                    good_quantity=round(qty.get("good", 0.0), 9),
-                    scrap_quantity=round(qty.get("scrap", 0.0), 9),
-                    unit=unit,
-                    window_start_unix_ms=r.start_ms,
-                    window_end_unix_ms=end,
-                ),
+                ProductionReported,
                 end,
                 c.path,
+                place=c.path,
+                workcenter=c.workcenter,
+                external_work_order_id=adv.current,
+                good_quantity=round(qty.get("good", 0.0), 9),
+                scrap_quantity=round(qty.get("scrap", 0.0), 9),
+                unit=unit,
+                window_start_unix_ms=r.start_ms,
+                window_end_unix_ms=end,
             )
 
     def _finished(self, c: _Cell, order: str | None, lot: str | None, qty: dict[str, float], at: int) -> None:
@@ -119,15 +118,14 @@ class ProductionRule:
             return
         unit = c.good.ref.tag.unit if c.good is not None else None
         self.ctx.emit(
-            lambda: GoodsFinished(
-                place=c.path,
-                workcenter=c.workcenter,
-                external_work_order_id=order,
-                quantity=good,
-                unit=unit,
-                lot=lot,
-                finished_unix_ms=at,
-            ),
+            GoodsFinished,
             at,
             c.path,
+            place=c.path,
+            workcenter=c.workcenter,
+            external_work_order_id=order,
+            quantity=good,
+            unit=unit,
+            lot=lot,
+            finished_unix_ms=at,
         )

@@ -79,21 +79,20 @@ class QualityRule:
             peak = float(self.peak[c.tag_idx])
             value = peak if np.isfinite(peak) else float(bound or 0.0)
             ctx.emit(
-                lambda c=c, spec=spec, info=info, value=value: QualityDeviation(
-                    place=info.cell,
-                    workcenter=info.ref.workcenter,
-                    tag_path=info.ref.path,
-                    value=value,
-                    low=spec.low,
-                    high=spec.high,
-                    limit="high" if c.above else "low",
-                    unit=spec.unit,
-                    detected_unix_ms=c.start_ms,
-                    lot=ctx.timeline.at(ctx.lot_tag(info.cell), c.start_ms),
-                    external_work_order_id=ctx.timeline.at(ctx.order_tag(info.cell), c.start_ms),
-                ),
+                QualityDeviation,
                 c.start_ms,
                 info.key,
+                place=info.cell,
+                workcenter=info.ref.workcenter,
+                tag_path=info.ref.path,
+                value=value,
+                low=spec.low,
+                high=spec.high,
+                limit="high" if c.above else "low",
+                unit=spec.unit,
+                detected_unix_ms=c.start_ms,
+                lot=ctx.timeline.at(ctx.lot_tag(info.cell), c.start_ms),
+                external_work_order_id=ctx.timeline.at(ctx.order_tag(info.cell), c.start_ms),
             )
 
     def _save(self, idxs: list[int]) -> None:

@@ -1,4 +1,4 @@
-"""Durable state of the rules (open downtimes, order segments, limit monitors): a small SQLite key-value file."""
+"""Durable state of the rules (open downtimes, order segments, limit monitors): SQLite key-value."""
 
 from __future__ import annotations
 

@@ -37,7 +37,8 @@ areas:
                  source: {{connection: plc, node_id: "ns=2;s=Scrap"}}}}
               - {{path: state, role: machine_state, datatype: Int32, state_table: cnc,
                  source: {{connection: plc, node_id: "ns=2;s=State"}}}}
-              - {{path: order, role: order, datatype: String, source: {{connection: plc, node_id: "ns=2;s=Order"}}}}
+              - {{path: order, role: order, datatype: String,
+                 source: {{connection: plc, node_id: "ns=2;s=Order"}}}}
               - {{path: lot, role: lot, datatype: String, source: {{connection: plc, node_id: "ns=2;s=Lot"}}}}
               - {{path: material/bar_kg, role: consumption, component: RM-1, datatype: Double, unit: kg,
                  source: {{connection: plc, node_id: "ns=2;s=Bar"}}}}
@@ -45,9 +46,11 @@ areas:
                  debounce_s: {debounce}, source: {{connection: plc, node_id: "ns=2;s=Temp"}}}}
               - {{path: alarm, role: alarm, equipment: spindle, datatype: Boolean,
                  source: {{connection: plc, node_id: "ns=2;s=Alarm"}}}}
-              - {{path: runtime_hours, role: runtime_hours, equipment: spindle, threshold_h: 100, datatype: Double,
+              - {{path: runtime_hours, role: runtime_hours, equipment: spindle, threshold_h: 100,
+                 datatype: Double,
                  source: {{connection: plc, node_id: "ns=2;s=Hours"}}}}
-              - {{path: speed, datatype: Float, unit: rpm, source: {{connection: plc, node_id: "ns=2;s=Speed"}}}}
+              - {{path: speed, datatype: Float, unit: rpm,
+                 source: {{connection: plc, node_id: "ns=2;s=Speed"}}}}
 """
 
 # Sparkplug datatypes of the cell's metrics, as the test edge node declares them.

@@ -1,0 +1,377 @@
+"""The bridge service: wires host ingest, pipeline, outbox, mirror, status and health; runs and stops them."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from bridge.config import BridgeSettings
+from bridge.health import HealthServer
+from bridge.ingest import build_chunk
+from bridge.metrics import BridgeMetrics, Labels, labels_of
+from bridge.mirror import Mirror
+from bridge.outbox.backoff import Backoff
+from bridge.outbox.sinks import JsonlFileSink
+from bridge.outbox.worker import Outbox
+from bridge.pipeline import Pipeline
+from bridge.rejected import RejectedStore
+from bridge.status import ErpStatus, queued_then
+from bridge.uns_client import UnsClient, dumps
+from sparkplug.host import HostApplication
+from sparkplug.host_registry import (
+    DeviceBirth,
+    DeviceDeath,
+    HostDisconnected,
+    NodeBirth,
+    NodeDeath,
+    UpdateBatch,
+)
+from uns_model.delivery import DeliveryReceipt, EventSink, OutboundEvent, TransientDeliveryError
+from uns_model.loader import load_plant
+from uns_model.plant import PlantModel
+from uns_model.topics import bridge_topic
+
+log = logging.getLogger("bridge.service")
+
+DRAIN_MAX = 20_000  # items taken from the queue per loop turn
+LOOP_S = 0.05  # the bridge thread looks at the clock at least this often
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class _Reject:
+    received_ms: int
+    topic: str
+    reason: str
+    payload: bytes
+
+
+class TimedSink:
+    """The configured sink, with each call's duration and outcome in the metrics (Odoo call latency)."""
+
+    def __init__(self, sink: EventSink, metrics: BridgeMetrics) -> None:
+        self.inner = sink
+        self.name = sink.name
+        self._hist = metrics.sink_call_s
+
+    def deliver(self, event: OutboundEvent) -> DeliveryReceipt:
+        t0 = time.perf_counter()
+        outcome = "error"
+        try:
+            receipt = self.inner.deliver(event)
+            outcome = "ok"
+            return receipt
+        except TransientDeliveryError:
+            outcome = "transient"
+            raise
+        finally:
+            self._hist.observe(time.perf_counter() - t0, sink=self.name, outcome=outcome)
+
+
+class ConfigError(RuntimeError):
+    """The settings cannot make a working bridge (the message says what to change)."""
+
+
+def build_sink(settings: BridgeSettings) -> EventSink:
+    if settings.sink == "jsonl":
+        return JsonlFileSink(settings.events_path)
+    raise ConfigError(
+        "the Odoo sink is not wired in this build yet (odoo_sync's writer is pending); "
+        "run with --sink jsonl and replay the outbox into Odoo once it is"
+    )
+
+
+class BridgeService:
+    """One bridge process. Threads: paho's (the host: only queues), the bridge thread (ingest,
+    windows, rules, commit, mirror), the outbox worker (delivery), paho's for the UNS publisher,
+    and the HTTP server."""
+
+    def __init__(
+        self, settings: BridgeSettings, *, sink: EventSink | None = None, plant: PlantModel | None = None
+    ) -> None:
+        self.settings = settings
+        self.plant = plant or load_plant(settings.plant)
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.metrics = BridgeMetrics()
+        self.queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.pipeline = Pipeline(
+            self.plant,
+            metrics=self.metrics,
+            state_path=settings.state_path,
+            checkpoint_path=settings.checkpoint_path,
+            window_s=settings.window_s,
+            grace_ms=settings.grace_ms,
+        )
+        self.index = self.pipeline.index
+        broker = settings.broker_url()
+        self.site = self.plant.site_place
+        self.uns = UnsClient(broker, self.site, settings.host_id)
+        self.mirror = (
+            Mirror(self.index, self.uns.publish, settings.mirror_interval_s, self.metrics)
+            if settings.mirror
+            else None
+        )
+        self.status = ErpStatus(self.uns.publish, self.metrics, settings.status_retention_s)
+        self.sink = sink or build_sink(settings)
+        self.outbox = Outbox(
+            settings.outbox_path,
+            TimedSink(self.sink, self.metrics),
+            on_state=self.status.on_state,
+            backoff=Backoff(settings.outbox_backoff_base_s, settings.outbox_backoff_cap_s),
+            max_attempts=settings.outbox_max_attempts,
+            retention_days=settings.outbox_retention_days,
+        )
+        self.status.store = self.outbox.store
+        self._enqueue = queued_then(self.status, self.outbox.enqueue)
+        self.rejected = RejectedStore(settings.rejected_path)
+        self.host = HostApplication(
+            settings.host_id,
+            broker,
+            groups=self.index.resolver.groups(),
+            role=settings.role,
+            on_batch=self.queue.put,
+            on_lifecycle=self.queue.put,
+            on_reject=self._on_reject,
+            reorder_timeout=settings.reorder_timeout_s,
+        )
+        self.http: HealthServer | None = None
+        if settings.metrics_port is not None:
+            checks = {
+                "broker": lambda: bool(self.host.stats()["connected"]),
+                "bridge_thread": lambda: self._thread is not None and self._thread.is_alive(),
+                "outbox": lambda: self.outbox.stats() is not None,
+                "uns_publisher": lambda: self.uns.connected,
+            }
+            self.http = HealthServer(
+                self.metrics.registry, checks, settings.metrics_host, settings.metrics_port
+            )
+        self.metrics.registry.add_collector(self._collect)
+        self._stop = threading.Event()
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._started_ms = now_ms()
+        self._rejects: list[_Reject] = []
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        log.info("bridge starting: %s", self.settings.redacted())
+        self.outbox.start()  # first: a second bridge on the same data dir stops here (OutboxBusyError)
+        self.uns.start()
+        self._thread = threading.Thread(target=self._loop, name="uns-bridge", daemon=True)
+        self._thread.start()
+        self.host.start()
+        if self.http is not None:
+            self.http.start()
+            log.info("metrics on http://%s:%d/metrics", self.settings.metrics_host, self.http.port)
+
+    def wait_ready(self, timeout: float = 10.0) -> bool:
+        return self.host.wait_ready(timeout) and self.uns.wait_connected(timeout)
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    def run_until_stopped(self) -> None:
+        self._stop.wait()
+        self.stop()
+
+    def stop(self) -> None:
+        """Graceful: STATE offline, the queue drained and committed, the outbox closed (WAL folded)."""
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        log.info("bridge stopping")
+        self.host.stop()  # STATE offline; nothing more comes in
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(30)
+        self.outbox.close()
+        self.pipeline.close()
+        self.rejected.close()
+        self.uns.stop()
+        if self.http is not None:
+            self.http.stop()
+        close = getattr(self.sink, "close", None)
+        if callable(close):
+            close()
+        log.info("bridge stopped")
+
+    # -- paho thread -----------------------------------------------------------------------------------
+
+    def _on_reject(self, topic: str, payload: bytes, reason: str) -> None:
+        self.queue.put(_Reject(now_ms(), topic, reason, payload))
+
+    # -- the bridge thread -----------------------------------------------------------------------------
+
+    def _loop(self) -> None:
+        next_health = 0.0
+        while True:
+            stopping = self._stop.is_set()
+            try:
+                items = self._drain(0 if stopping else LOOP_S)
+                if items:
+                    self._process(items)
+                now = now_ms()
+                self.pipeline.tick(now)
+                if self.mirror is not None:
+                    self.mirror.flush(now)
+                self.pipeline.commit(self._enqueue)
+                self._flush_rejects()
+                if time.monotonic() >= next_health:
+                    next_health = time.monotonic() + self.settings.health_interval_s
+                    self.status.expire(now)
+                    self._publish_health()
+            except Exception:
+                self.metrics.loop_errors.inc()
+                log.exception(
+                    "bridge thread error; going on in 1 s (nothing is acknowledged before it is durable)"
+                )
+                if self._stop.wait(1.0) and stopping:
+                    return
+                continue
+            if stopping and self.queue.empty():
+                return
+
+    def _drain(self, timeout: float) -> list[Any]:
+        items: list[Any] = []
+        try:
+            items.append(self.queue.get(timeout=timeout) if timeout > 0 else self.queue.get_nowait())
+        except queue.Empty:
+            return items
+        get = self.queue.get_nowait
+        try:
+            for _ in range(DRAIN_MAX):
+                items.append(get())
+        except queue.Empty:
+            pass
+        return items
+
+    def _process(self, items: Iterable[Any]) -> None:
+        run: list[UpdateBatch] = []
+        for item in items:
+            if isinstance(item, UpdateBatch):
+                run.append(item)
+                continue
+            if run:
+                self._ingest(run)
+                run = []
+            if isinstance(item, _Reject):
+                self._rejects.append(item)
+                self.metrics.rejected_input.inc(reason=item.reason)
+            else:
+                self._lifecycle(item)
+        if run:
+            self._ingest(run)
+
+    def _ingest(self, batches: list[UpdateBatch]) -> None:
+        chunk = build_chunk(self.index, batches)
+        self.metrics.batches_in.inc(len(batches))
+        self.metrics.samples_in.inc(len(chunk))
+        if chunk.unmapped:
+            self.metrics.unmapped.inc(chunk.unmapped)
+        if chunk.text_in_number:
+            self.metrics.bad_values.inc(chunk.text_in_number, reason="text_in_number")
+        self.pipeline.ingest(chunk)
+        if self.mirror is not None:
+            self.mirror.on_chunk(chunk, now_ms())
+
+    def _lifecycle(self, event: Any) -> None:
+        kind = type(event).__name__
+        self.metrics.lifecycle.inc(type=kind)
+        if isinstance(event, NodeBirth | DeviceBirth):
+            known = self.index.learn_birth(event.metrics)
+            device = f"/{event.device_id}" if isinstance(event, DeviceBirth) else ""
+            where = f"{event.group_id}/{event.edge_node_id}{device}"
+            log.info("%s %s: %d metric(s), %d in the plant model", kind, where, len(event.metrics), known)
+        elif isinstance(event, NodeDeath | DeviceDeath | HostDisconnected) and self.mirror is not None:
+            tags = self.index.tags_of_handles(event.stale_handles)
+            self.mirror.mark_stale(tags.tolist())
+
+    def _flush_rejects(self) -> None:
+        if not self._rejects:
+            return
+        rows, self._rejects = self._rejects, []
+        try:
+            self.rejected.add_many((r.received_ms, r.topic, r.reason, r.payload) for r in rows)
+        except Exception:
+            self.metrics.rejected_store_errors.inc(len(rows))
+            log.exception("could not keep %d rejected message(s) in %s", len(rows), self.rejected.path)
+
+    def _publish_health(self) -> None:
+        try:
+            outbox = self.outbox.stats().as_dict()
+        except Exception as exc:
+            outbox = {"error": str(exc)}
+        body = {
+            "host_id": self.settings.host_id,
+            "timestamp_ms": now_ms(),
+            "uptime_s": round((now_ms() - self._started_ms) / 1000, 1),
+            "sparkplug": {k: v for k, v in self.host.stats().items() if k != "rejected"},
+            "rejected": self.host.stats()["rejected"],
+            "outbox": outbox,
+            "counters": self.metrics.registry.snapshot(),
+        }
+        self.uns.publish(bridge_topic(self.site, "health"), dumps(body), 0, True)
+        self.metrics.queue_depth.set(self.queue.qsize())
+
+    # -- Prometheus figures owned by the host and the outbox --------------------------------------------
+
+    def _collect(self) -> Iterable[tuple[str, str, str, Iterable[tuple[Labels, float]]]]:
+        s = self.host.stats()
+        none: Labels = ()
+        yield (
+            "uns_sparkplug_messages_total",
+            "counter",
+            "Sparkplug messages received",
+            [(none, s["messages_in"])],
+        )
+        yield "uns_sparkplug_metrics_total", "counter", "metric values decoded", [(none, s["metrics_in"])]
+        yield "uns_sparkplug_seq_gaps_total", "counter", "seq gaps (lost messages)", [(none, s["seq_gaps"])]
+        yield (
+            "uns_sparkplug_rebirths_requested_total", "counter", "rebirth requests sent",
+            [(none, s["rebirths_requested"])],
+        )  # fmt: skip
+        yield (
+            "uns_sparkplug_decode_errors_total", "counter", "messages rejected by the host, by reason",
+            [(labels_of(reason=k), v) for k, v in sorted(s["rejected"].items())],
+        )  # fmt: skip
+        yield "uns_sparkplug_nodes_online", "gauge", "edge nodes online", [(none, s["nodes_online"])]
+        yield (
+            "uns_sparkplug_connected",
+            "gauge",
+            "1 when the host is connected",
+            [(none, float(s["connected"]))],
+        )
+        try:
+            o = self.outbox.stats()
+        except Exception:
+            return
+        yield "uns_outbox_depth", "gauge", "events waiting for delivery", [(none, o.depth)]
+        yield (
+            "uns_outbox_oldest_age_seconds", "gauge", "age of the oldest undelivered event",
+            [(none, o.oldest_pending_age_s or 0.0)],
+        )  # fmt: skip
+        yield "uns_outbox_dead_letters", "gauge", "events parked as dead letters", [(none, o.dead_letters)]
+        yield "uns_outbox_backing_off", "gauge", "events waiting after a failed try", [(none, o.backing_off)]
+        c = o.counters
+        yield (
+            "uns_outbox_outcomes_total", "counter", "delivery outcomes since start",
+            [
+                (labels_of(outcome="delivered"), c.delivered),
+                (labels_of(outcome="retry"), c.retries),
+                (labels_of(outcome="dead"), c.dead),
+                (labels_of(outcome="duplicate"), c.duplicates),
+            ],
+        )  # fmt: skip
+        yield (
+            "uns_outbox_pending", "gauge", "undelivered events by contract",
+            [(labels_of(contract=k), v) for k, v in sorted(o.pending_by_contract.items())],
+        )  # fmt: skip
