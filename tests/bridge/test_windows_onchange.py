@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from bridge.windows import AlarmDetector, AlarmEdge, ChangeDetector, LimitCrossing, LimitMonitor, StateChange
 
 NAN = float("nan")
@@ -76,3 +81,68 @@ def test_limit_runs_in_one_batch_for_many_tags():
         LimitCrossing(1, 0, 20, True),
         LimitCrossing(0, 0, 40, True),
     ]
+
+
+class SequentialLimit:
+    """The obvious one-sample-at-a-time state machine the vectorized LimitMonitor must match."""
+
+    def __init__(self, n: int, low: float, high: float, debounce: int) -> None:
+        self.low, self.high, self.debounce = low, high, debounce
+        self.out_since = [-1] * n
+        self.above = [False] * n
+        self.confirmed = [False] * n
+
+    def sample(self, tag: int, ts: int, v: float) -> list[LimitCrossing]:
+        got = []
+        outside = v < self.low or v > self.high
+        if outside and self.out_since[tag] < 0:
+            self.out_since[tag], self.above[tag], self.confirmed[tag] = ts, v > self.high, False
+        if self.out_since[tag] >= 0:
+            if not self.confirmed[tag] and ts - self.out_since[tag] >= self.debounce:
+                got.append(LimitCrossing(tag, self.out_since[tag], None, self.above[tag]))
+                self.confirmed[tag] = True
+            if not outside:
+                if self.confirmed[tag]:
+                    got.append(LimitCrossing(tag, self.out_since[tag], ts, self.above[tag]))
+                self.out_since[tag], self.confirmed[tag] = -1, False
+        return got
+
+    def tick(self, now: int) -> list[LimitCrossing]:
+        got = []
+        for tag, since in enumerate(self.out_since):
+            if since >= 0 and not self.confirmed[tag] and now - since >= self.debounce:
+                got.append(LimitCrossing(tag, since, None, self.above[tag]))
+                self.confirmed[tag] = True
+        return got
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    data=st.lists(
+        st.tuples(
+            st.integers(0, 2),
+            st.sampled_from([0, 500, 1_000, 1_500]),
+            st.sampled_from([0.0, 5.0, 10.0, 15.0, 20.0, 25.0]),
+        ),
+        max_size=80,
+    ),
+    cuts=st.lists(st.integers(0, 80), max_size=6),
+    tick_after=st.lists(st.sampled_from([0, 500, 1_000, 2_000, 3_000]), min_size=8, max_size=8),
+)
+def test_limit_monitor_matches_the_sequential_state_machine(data, cuts, tick_after):
+    ts = 0
+    samples = []
+    for tag, gap, v in data:
+        ts += gap
+        samples.append((tag, ts, v))
+    vec = LimitMonitor(n_tags=3, low=5.0, high=20.0, debounce_ms=2_000)
+    seq = SequentialLimit(3, 5.0, 20.0, 2_000)
+    bounds = sorted({0, len(samples), *[min(c, len(samples)) for c in cuts]})
+    for k, (a, b) in enumerate(pairwise(bounds)):
+        part = samples[a:b]
+        got = vec.update([p[0] for p in part], [p[1] for p in part], [p[2] for p in part])
+        want = [e for p in part for e in seq.sample(*p)]
+        key = lambda e: (e.tag_idx, e.start_ms, e.end_ms is not None)  # noqa: E731
+        assert sorted(got, key=key) == sorted(want, key=key)
+        now = part[-1][1] + tick_after[k % 8]
+        assert vec.tick(now) == seq.tick(now)
