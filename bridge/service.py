@@ -39,6 +39,7 @@ from uns_model.topics import bridge_topic
 log = logging.getLogger("bridge.service")
 
 DRAIN_MAX = 20_000  # items taken from the queue per loop turn
+BIRTH_HOLD_S = 5.0  # how long a DBIRTH's values wait for the device's store-and-forward flush
 LOOP_S = 0.05  # the bridge thread looks at the clock at least this often
 
 
@@ -159,6 +160,8 @@ class BridgeService:
         self._thread: threading.Thread | None = None
         self._started_ms = now_ms()
         self._rejects: list[_Reject] = []
+        # DBIRTH values held back until the device's historical flush is through (see _process).
+        self._held: dict[tuple[str, str, str | None], tuple[float, UpdateBatch]] = {}
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
@@ -219,6 +222,8 @@ class BridgeService:
                 items = self._drain(0 if stopping else LOOP_S)
                 if items:
                     self._process(items)
+                if self._held:
+                    self._release_births(force=stopping)
                 now = now_ms()
                 self.pipeline.tick(now)
                 if self.mirror is not None:
@@ -255,9 +260,26 @@ class BridgeService:
         return items
 
     def _process(self, items: Iterable[Any]) -> None:
+        """Items in arrival order. A DBIRTH's values are held back until the device's first live DATA
+        (or BIRTH_HOLD_S): after a host or edge outage the birth carries the newest values, and the
+        store-and-forward flush that follows carries older ones. Taken in that order, the detectors and
+        counters would see time go backwards (a reset or a stop hidden in the flush would be lost);
+        held, every value meets the rules in time order."""
         run: list[UpdateBatch] = []
         for item in items:
             if isinstance(item, UpdateBatch):
+                key = (item.group_id, item.edge_node_id, item.device_id)
+                if item.message_type == "DBIRTH":
+                    previous = self._held.pop(key, None)
+                    if previous is not None:
+                        run.append(previous[1])
+                    self._held[key] = (time.monotonic() + BIRTH_HOLD_S, item)
+                    if self.mirror is not None:
+                        self.mirror.on_chunk(build_chunk(self.index, [item]), now_ms())
+                    continue
+                held = self._held.get(key)
+                if held is not None and not any(item.historical):
+                    run.append(self._held.pop(key)[1])
                 run.append(item)
                 continue
             if run:
@@ -270,6 +292,12 @@ class BridgeService:
                 self._lifecycle(item)
         if run:
             self._ingest(run)
+
+    def _release_births(self, force: bool = False) -> None:
+        now = time.monotonic()
+        due = [k for k, (deadline, _) in self._held.items() if force or deadline <= now]
+        if due:
+            self._ingest([self._held.pop(k)[1] for k in due])
 
     def _ingest(self, batches: list[UpdateBatch]) -> None:
         chunk = build_chunk(self.index, batches)
@@ -291,9 +319,14 @@ class BridgeService:
             device = f"/{event.device_id}" if isinstance(event, DeviceBirth) else ""
             where = f"{event.group_id}/{event.edge_node_id}{device}"
             log.info("%s %s: %d metric(s), %d in the plant model", kind, where, len(event.metrics), known)
-        elif isinstance(event, NodeDeath | DeviceDeath | HostDisconnected) and self.mirror is not None:
-            tags = self.index.tags_of_handles(event.stale_handles)
-            self.mirror.mark_stale(tags.tolist())
+        elif isinstance(event, NodeDeath | DeviceDeath | HostDisconnected):
+            held = [k for k in self._held if isinstance(event, HostDisconnected) or k[:2] == (
+                event.group_id, event.edge_node_id)]  # fmt: skip
+            if held:
+                self._ingest([self._held.pop(k)[1] for k in held])
+            if self.mirror is not None:
+                tags = self.index.tags_of_handles(event.stale_handles)
+                self.mirror.mark_stale(tags.tolist())
 
     def _flush_rejects(self) -> None:
         if not self._rejects:
