@@ -98,24 +98,6 @@ class NodeModel:
             raise SparkplugError(f"device {device_id!r} is dead: call add_device to give it a new DBIRTH")
         return dev.slots
 
-    def update(
-        self, device_id: str | None, values: Mapping[str, Any], timestamp_ms: int
-    ) -> list[tuple[MetricSlot, Any]]:
-        """Validate and store new values; raises before changing anything if one does not fit."""
-        slots = self.slots_for(device_id)
-        changes: list[tuple[MetricSlot, Any]] = []
-        for name, value in values.items():
-            slot = slots.get(name)
-            if slot is None:
-                where = f"device {device_id!r}" if device_id else "the edge node"
-                raise SparkplugError(f"metric {name!r} was not in the birth of {where}")
-            _check_value(slot.datatype, value, name)
-            changes.append((slot, value))
-        for slot, value in changes:
-            slot.value = value
-            slot.timestamp_ms = timestamp_ms
-        return changes
-
     # -- payloads (seq is set by the session at publish time) -------------------------------------
 
     def nbirth(self, bdseq: int, now_ms: int) -> pb.Payload:
@@ -134,14 +116,31 @@ class NodeModel:
             _birth_metric(p, slot)
         return p
 
-    @staticmethod
-    def data(changes: list[tuple[MetricSlot, Any]], timestamp_ms: int, now_ms: int) -> pb.Payload:
-        """A DATA payload: alias, timestamp and value only (tck-id-payloads-alias-data-cmd-requirement)."""
+    def data(
+        self, device_id: str | None, values: Mapping[str, Any], timestamp_ms: int, now_ms: int
+    ) -> pb.Payload:
+        """A DATA payload (alias, timestamp, value per metric), and the values kept for the next birth.
+
+        Raises SparkplugError before anything is kept if a name is unknown or a value does not fit.
+        """
+        slots = self.slots_for(device_id)
         p = pb.Payload(timestamp=now_ms)
-        for slot, value in changes:
+        changes: list[tuple[MetricSlot, Any]] = []
+        for name, value in values.items():
+            slot = slots.get(name)
+            if slot is None:
+                where = f"device {device_id!r}" if device_id else "the edge node"
+                raise SparkplugError(f"metric {name!r} was not in the birth of {where}")
             m = p.metrics.add(alias=slot.alias, timestamp=timestamp_ms)
-            # The birth told the datatype: DATA SHOULD NOT repeat it (tck-id-payloads-metric-datatype-not-req)
-            set_metric_value(m, slot.datatype, value, set_datatype=False)
+            try:
+                # tck-id-payloads-metric-datatype-not-req: the birth told the datatype, DATA omits it.
+                set_metric_value(m, slot.datatype, value, set_datatype=False)
+            except (ValueError, TypeError) as exc:
+                raise SparkplugError(f"metric {name!r}: {exc}") from None
+            changes.append((slot, value))
+        for slot, value in changes:
+            slot.value = value
+            slot.timestamp_ms = timestamp_ms
         return p
 
 

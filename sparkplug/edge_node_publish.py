@@ -115,8 +115,7 @@ class EdgePublisher:
     def data(self, device_id: str | None, values: Mapping[str, Any], timestamp: int | None) -> None:
         t = now_ms()
         ts = t if timestamp is None else int(timestamp)
-        changes = self._model.update(device_id, values, ts)
-        payload = self._model.data(changes, ts, t)
+        payload = self._model.data(device_id, values, ts, t)
         if self.live and self._send(self._data_topic(device_id), payload) is not None:
             self._stats.data_published += 1
             return
