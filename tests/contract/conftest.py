@@ -1,0 +1,27 @@
+"""The contract suite's Odoo targets: the sandbox always, a real Odoo when ODOO_URL/DB/USER/KEY are set."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.contract.harness import Target, prepare, real_settings, sandbox_target
+
+
+@pytest.fixture(scope="module", params=["sandbox", "real"])
+def target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
+    if request.param == "real":
+        settings = real_settings()
+        if settings is None:
+            pytest.skip(
+                "real Odoo: set ODOO_URL, ODOO_DB, ODOO_USER, ODOO_KEY (and ODOO_ADMIN_LOGIN/PASSWORD)"
+            )
+        bridge, admin = settings
+        t = prepare("real", bridge, admin)
+        yield t
+        t.client.close()
+        t.admin.close()
+        return
+    with sandbox_target(tmp_path_factory.mktemp("odoo_sandbox")) as t:
+        yield t

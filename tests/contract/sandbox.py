@@ -1,0 +1,28 @@
+"""Start the Odoo sandbox (scenarios/odoo_sandbox) with the bridge's least-privilege user and an API key."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from odoo_sync.transport import OdooSettings
+
+BRIDGE_GROUPS = ["mrp.group_mrp_user"]
+
+
+@contextmanager
+def start_sandbox(tmp: Path, version: str = "18.0") -> Iterator[tuple[OdooSettings, OdooSettings]]:
+    from scenarios.odoo_sandbox import SandboxServer
+
+    server = SandboxServer(port=0, db_path=tmp / "odoo.sqlite", version=version).start()
+    try:
+        uid = server.add_user("uns-bridge", "UNS Bridge", BRIDGE_GROUPS)
+        key = server.add_api_key(uid, "uns-bridge")
+        bridge = OdooSettings(url=server.url, db=server.db_name, user="uns-bridge", key=SecretStr(key))
+        admin = OdooSettings(url=server.url, db=server.db_name, user="admin", key=SecretStr("admin"))
+        yield bridge, admin
+    finally:
+        server.stop()

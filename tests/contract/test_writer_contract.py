@@ -1,0 +1,247 @@
+"""Writer contract: each plant event becomes the records an integrator would make; replays change nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.contract.harness import Target
+from uns_model.delivery import PermanentDeliveryError
+from uns_model.events import (
+    DowntimeEnded,
+    DowntimeStarted,
+    GoodsFinished,
+    MaintenanceRequested,
+    MaterialConsumed,
+    ProductionReported,
+    QualityDeviation,
+)
+
+T0 = 1_764_150_000_000
+
+
+def produced(t: Target, order: str, good: float, scrap: float = 0.0, wc: str = "b") -> ProductionReported:
+    """A production report of the cell of the BoM's last operation (cell-b) unless `wc` says "a"."""
+    return ProductionReported(
+        place=t.cell("cell-b" if wc == "b" else "cell-a"),
+        workcenter=t.wc_b if wc == "b" else t.wc_a,
+        external_work_order_id=order,
+        good_quantity=good,
+        scrap_quantity=scrap,
+        window_start_unix_ms=T0,
+        window_end_unix_ms=T0 + 60_000,
+    )
+
+
+def test_progress_sets_qty_producing_absolute(target: Target) -> None:
+    mo, name = target.new_order("FG", 10)
+    receipt = target.deliver_twice(produced(target, name, 3))
+    assert receipt.record_model == "mrp.production" and receipt.record_ids == [mo]
+    assert target.mo(mo, "qty_producing")["qty_producing"] == 3
+    assert target.mo(mo, "state")["state"] == "progress"
+    # A later window with a higher total moves it on; the old total again does not move it back by itself.
+    target.deliver_twice(produced(target, name, 5))
+    assert target.mo(mo, "qty_producing")["qty_producing"] == 5
+    # Components Odoo manages follow the produced quantity (set_qty_producing): 5 x 1 of each.
+    moves = target.admin.search_read(
+        "stock.move", [("raw_material_production_id", "=", mo)], ["quantity", "picked"]
+    )
+    assert sorted(m["quantity"] for m in moves) == [5, 5] and all(m["picked"] for m in moves)
+    # The order's chatter names the events (lineage from the Odoo side).
+    notes = target.admin.search_read(
+        "mail.message",
+        [("model", "=", "mrp.production"), ("res_id", "=", mo), ("body", "ilike", "[uns:")],
+        ["body"],
+    )
+    assert len(notes) == 2
+    # The first operation's cell reports its own work order's quantity, not the order's output.
+    target.deliver_twice(produced(target, name, 7, wc="a"))
+    assert target.mo(mo, "qty_producing")["qty_producing"] == 5
+    wos = target.admin.search_read(
+        "mrp.workorder", [("production_id", "=", mo)], ["workcenter_id", "qty_produced"], order="id"
+    )
+    assert [w["qty_produced"] for w in wos] == [7, 0]
+
+
+def test_partial_completion_with_backorder(target: Target) -> None:
+    mo, name = target.new_order("FG", 10)
+    target.deliver_twice(produced(target, name, 6))
+    done = GoodsFinished(
+        place=target.cell(), external_work_order_id=name, quantity=6, finished_unix_ms=T0 + 120_000
+    )
+    receipt = target.deliver_twice(done)
+    assert receipt.record_ids[0] == mo and len(receipt.record_ids) == 2
+    original = target.mo(mo, "name", "state", "qty_produced")
+    backorder = target.mo(receipt.record_ids[1], "name", "state", "product_qty")
+    assert original["state"] == "done" and original["qty_produced"] == 6
+    # Odoo renamed the order when it split it: name -> name-001, backorder name-002.
+    assert original["name"] == f"{name}-001" and backorder["name"] == f"{name}-002"
+    assert backorder["state"] == "confirmed" and backorder["product_qty"] == 4
+    # The plant keeps counting on the name it was given: cumulative 8 is 2 on the backorder.
+    target.deliver_twice(produced(target, name, 8))
+    assert target.mo(receipt.record_ids[1], "qty_producing")["qty_producing"] == 2
+    # The rest finishes the chain, no further backorder.
+    last = GoodsFinished(
+        place=target.cell(), external_work_order_id=name, quantity=4, finished_unix_ms=T0 + 1
+    )
+    receipt2 = target.deliver_twice(last)
+    assert receipt2.record_ids == [backorder["id"]]
+    assert target.mo(backorder["id"], "state")["state"] == "done"
+    # After everything is done, the same totals are not news; more than that is a dead letter.
+    target.deliver(produced(target, name, 10))
+    with pytest.raises(PermanentDeliveryError) as err:
+        target.deliver(produced(target, name, 12))
+    assert "done" in err.value.reason
+
+
+def test_consumption_with_scrap(target: Target) -> None:
+    mo, name = target.new_order("FG", 10)
+    target.deliver_twice(produced(target, name, 4))
+    consumed = MaterialConsumed(
+        place=target.cell(),
+        workcenter=target.wc_a,
+        external_work_order_id=name,
+        component=target.code("A"),
+        quantity=7.5,
+        window_start_unix_ms=T0,
+        window_end_unix_ms=T0 + 60_000,
+    )
+    receipt = target.deliver_twice(consumed)
+    move = target.admin.read_one(
+        "stock.move", receipt.record_ids[0], ["quantity", "picked", "product_uom_qty"]
+    )
+    assert move["quantity"] == 7.5 and move["picked"] is True
+    # Odoo must not overwrite the plant's figure when the produced quantity moves on.
+    target.deliver_twice(produced(target, name, 5))
+    assert target.admin.read_one("stock.move", receipt.record_ids[0], ["quantity"])["quantity"] == 7.5
+    # A component outside the BoM becomes a new raw move on the order.
+    extra = consumed.model_copy(update={"component": target.code("X"), "quantity": 2.0, "event_id": ""})
+    extra = MaterialConsumed.model_validate(extra.model_dump(exclude={"event_id"}))
+    receipt_x = target.deliver_twice(extra)
+    added = target.admin.read_one(
+        "stock.move", receipt_x.record_ids[0], ["product_id", "quantity", "raw_material_production_id"]
+    )
+    assert added["product_id"][0] == target.data.products[target.code("X")]
+    assert added["quantity"] == 2.0 and added["raw_material_production_id"][0] == mo
+    # Scrap: cumulative 2, then 3 -> two stock.scrap (2 and 1), each named by its event, validated.
+    first = produced(target, name, 5, scrap=2)
+    target.deliver_twice(first)
+    second = produced(target, name, 6, scrap=3)
+    target.deliver_twice(second)
+    scraps = target.admin.search_read(
+        "stock.scrap", [("production_id", "=", mo)], ["scrap_qty", "origin", "state"], order="id"
+    )
+    assert [(s["scrap_qty"], s["origin"], s["state"]) for s in scraps] == [
+        (2, first.event_id, "done"),
+        (1, second.event_id, "done"),
+    ]
+
+
+def test_downtime_interval(target: Target) -> None:
+    started = DowntimeStarted(
+        place=target.cell(),
+        workcenter=target.wc_a,
+        state_code=180000,
+        state="unplanned_stop",
+        reason="Equipment failure",
+        odoo_loss="Equipment Failure",
+        started_unix_ms=T0,
+    )
+    receipt = target.deliver_twice(started)
+    block = target.admin.read_one(
+        "mrp.workcenter.productivity",
+        receipt.record_ids[0],
+        ["loss_id", "date_start", "date_end", "description"],
+    )
+    assert block["loss_id"][1] == "Equipment Failure" and block["date_end"] is False
+    assert started.event_id in block["description"] and block["date_start"] == "2025-11-26 09:40:00"
+    ended = DowntimeEnded(
+        **{**started.model_dump(exclude={"event_id", "contract"}), "ended_unix_ms": T0 + 300_000}
+    )
+    receipt_end = target.deliver_twice(ended)
+    assert receipt_end.record_ids == receipt.record_ids
+    closed = target.admin.read_one(
+        "mrp.workcenter.productivity", receipt.record_ids[0], ["date_end", "duration", "description"]
+    )
+    assert closed["date_end"] == "2025-11-26 09:45:00" and closed["duration"] == pytest.approx(5.0)
+    assert ended.event_id in closed["description"]
+
+
+def test_quality_hold_on_work_center_and_order(target: Target) -> None:
+    mo, name = target.new_order("FG", 5)
+    deviation = QualityDeviation(
+        place=target.cell("cell-b"),
+        workcenter=target.wc_b,
+        tag_path="spindle/temperature",
+        value=92.5,
+        high=85.0,
+        limit="high",
+        unit="degC",
+        detected_unix_ms=T0,
+        external_work_order_id=name,
+    )
+    receipt = target.deliver_twice(deviation)
+    block = target.admin.read_one(
+        "mrp.workcenter.productivity", receipt.record_ids[0], ["loss_type", "date_end", "workcenter_id"]
+    )
+    assert block["loss_type"] == "quality" and block["date_end"] is False
+    assert block["workcenter_id"][0] == target.data.workcenters[target.wc_b]
+    activities = target.admin.search_read(
+        "mail.activity", [("res_model", "=", "mrp.production"), ("res_id", "=", mo)], ["summary", "note"]
+    )
+    assert len(activities) == 1 and deviation.event_id in activities[0]["note"]
+
+
+def test_maintenance_request_deduplicated_while_open(target: Target) -> None:
+    alarm = MaintenanceRequested(
+        place=target.cell(),
+        equipment="spindle",
+        equipment_serial=f"SP-{target.run}-A",
+        trigger="alarm",
+        tag_path="spindle/overtemp_alarm",
+        priority="high",
+        raised_unix_ms=T0,
+        alarm_value=True,
+    )
+    receipt = target.deliver_twice(alarm, ("maintenance.request", [("name", "ilike", "spindle")]))
+    request = target.admin.read_one(
+        "maintenance.request",
+        receipt.record_ids[0],
+        ["equipment_id", "priority", "maintenance_type", "description"],
+    )
+    assert request["equipment_id"][0] == target.data.equipment[f"SP-{target.run}-A"]
+    assert request["priority"] == "3" and request["maintenance_type"] == "corrective"
+    assert alarm.event_id in request["description"]
+    # The same alarm raised again later, while the request is open: no second request.
+    again = MaintenanceRequested.model_validate(
+        {**alarm.model_dump(exclude={"event_id"}), "raised_unix_ms": T0 + 3_600_000}
+    )
+    assert again.event_id != alarm.event_id
+    receipt_again = target.deliver_twice(again)
+    assert receipt_again.record_ids == receipt.record_ids
+    # Once the request is done, the alarm opens a new one.
+    done_stage = target.admin.search("maintenance.stage", [("done", "=", True)], limit=1)
+    target.admin.write("maintenance.request", receipt.record_ids, {"stage_id": done_stage[0]})
+    third = MaintenanceRequested.model_validate(
+        {**alarm.model_dump(exclude={"event_id"}), "raised_unix_ms": T0 + 7_200_000}
+    )
+    assert target.deliver_twice(third).record_ids != receipt.record_ids
+
+
+def test_finished_goods_with_lot(target: Target) -> None:
+    mo, name = target.new_order("FGL", 3)
+    lot = f"L-{target.run}-1"
+    finished = GoodsFinished(
+        place=target.cell(), external_work_order_id=name, quantity=3, lot=lot, finished_unix_ms=T0
+    )
+    receipt = target.deliver_twice(finished)
+    assert receipt.record_ids == [mo]
+    order = target.mo(mo, "state", "qty_produced", "lot_producing_id")
+    assert order["state"] == "done" and order["qty_produced"] == 3 and order["lot_producing_id"][1] == lot
+    lots = target.admin.search_read("stock.lot", [("name", "=", lot)], ["product_id"])
+    assert len(lots) == 1 and lots[0]["product_id"][0] == target.data.products[target.code("FGL")]
+
+
+def test_unknown_order_is_a_dead_letter_with_a_reason(target: Target) -> None:
+    with pytest.raises(PermanentDeliveryError) as err:
+        target.deliver(produced(target, f"NOPE/{target.run}", 1))
+    assert "no mrp.production" in err.value.reason
