@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from bridge.windows.buffers import I64
+from bridge.windows.buffers import F64, I64
 from bridge.windows.checkpoint import CheckpointStore
 from bridge.windows.flow import FlowSpec, WindowResult
 from bridge.windows.scheduler import TumblingWindows
@@ -40,11 +40,34 @@ class FlowSet:
         for s in specs:
             self._flow_count[s.tag_array] += 1
         self.unrouted = 0
+        self._staged: list[tuple[I64, I64, F64]] = []
+        self._staged_n = 0
 
     def ingest(self, tag_idx: npt.ArrayLike, ts_ms: npt.ArrayLike, values: npt.ArrayLike) -> None:
+        """Route a batch; small ones are staged and routed together (see `TumblingWindows.ingest`)."""
         tag = np.asarray(tag_idx, np.int64)
         ts = np.asarray(ts_ms, np.int64)
         value = np.asarray(values, np.float64)
+        if not (tag.ndim == 1 and tag.shape == ts.shape == value.shape):
+            raise ValueError("tag_idx, ts_ms and values must be 1-D and of the same length")
+        if tag.shape[0] < TumblingWindows.STAGE_SAMPLES // 16:
+            self._staged.append((tag, ts, value))
+            self._staged_n += int(tag.shape[0])
+            if self._staged_n >= TumblingWindows.STAGE_SAMPLES:
+                self.flush()
+            return
+        self.flush()
+        self._route(tag, ts, value)
+
+    def flush(self) -> None:
+        """Route the staged small batches to their flows (and let each flow process them)."""
+        if self._staged:
+            staged, self._staged, self._staged_n = self._staged, [], 0
+            self._route(*(np.concatenate([b[i] for b in staged]) for i in range(3)))
+        for flow in self.flows.values():
+            flow.flush()
+
+    def _route(self, tag: I64, ts: I64, value: F64) -> None:
         known = (tag >= 0) & (tag < self.n_tags)
         routed = np.zeros(tag.shape[0], np.bool_)
         routed[known] = self._flow_count[tag[known]] > 0
@@ -61,6 +84,7 @@ class FlowSet:
 
     def iter_due(self, now_ms: int) -> Iterator[WindowResult]:
         """Due windows of all flows, one at a time, in order of window end."""
+        self.flush()
         while True:
             due = [f for f in self.flows.values() if f.due(now_ms)]
             if not due:
@@ -71,5 +95,6 @@ class FlowSet:
         """Checkpoint every flow (call after the outbox commit of the events of the closed windows)."""
         if self.store is None:
             raise RuntimeError("no checkpoint store")
+        self.flush()
         for flow in self.flows.values():
             self.store.save(flow.checkpoint())

@@ -41,10 +41,15 @@ class WindowStats:
 class TumblingWindows:
     """The window engine of one flow.
 
+    Call `ingest` per batch, `close_due(now)` (or `iter_due`) on a timer, and `checkpoint()` after the
+    outbox commit of each closed window's events.
+
     `n_tags` is the size of the bridge's global tag index space (lookups are arrays of that size).
     `start_ms` is where the first window opens when there is no checkpoint (usually now); a
     checkpoint, when given, wins, so a restarted bridge resumes exactly after its last saved window.
     """
+
+    STAGE_SAMPLES = 1 << 16
 
     def __init__(
         self,
@@ -81,6 +86,8 @@ class TumblingWindows:
         self._workspace = Workspace()
         self.stats = WindowStats()
         self._late_in_window = 0
+        self._staged: list[tuple[I64, I64, F64]] = []
+        self._staged_n = 0
         self.open_start_ms = spec.window_start(start_ms)
         self.last_window_id: str | None = None
         if checkpoint is not None:
@@ -95,15 +102,46 @@ class TumblingWindows:
         return self.open_start_ms + self.spec.window_ms
 
     def ingest(self, tag_idx: npt.ArrayLike, ts_ms: npt.ArrayLike, values: npt.ArrayLike) -> None:
-        """Take a batch of samples by global tag index; vectorized, any order, any timestamps."""
+        """Take a batch of samples by global tag index; vectorized, any order, any timestamps.
+
+        Small batches (a DDATA carries a few metrics) are staged and processed together at the next
+        `flush` (called by every close and checkpoint, and when STAGE_SAMPLES are waiting): per-call
+        numpy overhead would otherwise dominate. Nothing changes meaning: the open window only moves
+        at a close, which flushes first.
+        """
         tag = np.asarray(tag_idx, np.int64)
         ts = np.asarray(ts_ms, np.int64)
         value = np.asarray(values, np.float64)
-        if not (tag.shape == ts.shape == value.shape):
-            raise ValueError("tag_idx, ts_ms and values must have the same length")
+        if not (tag.ndim == 1 and tag.shape == ts.shape == value.shape):
+            raise ValueError("tag_idx, ts_ms and values must be 1-D and of the same length")
         m = int(tag.shape[0])
         if m == 0:
             return
+        if m < self.STAGE_SAMPLES // 16:
+            self._staged.append((tag, ts, value))
+            self._staged_n += m
+            if self._staged_n >= self.STAGE_SAMPLES:
+                self.flush()
+            return
+        self.flush()
+        self._ingest_now(tag, ts, value)
+
+    def flush(self) -> None:
+        """Process staged small batches (in arrival order)."""
+        if not self._staged:
+            return
+        staged, self._staged, self._staged_n = self._staged, [], 0
+        if len(staged) == 1:
+            self._ingest_now(*staged[0])
+            return
+        self._ingest_now(
+            np.concatenate([b[0] for b in staged]),
+            np.concatenate([b[1] for b in staged]),
+            np.concatenate([b[2] for b in staged]),
+        )
+
+    def _ingest_now(self, tag: I64, ts: I64, value: F64) -> None:
+        m = int(tag.shape[0])
         self.stats.samples += m
         in_range = (tag >= 0) & (tag < self._n_tags)
         local = np.full(m, -1, np.int32)
@@ -164,6 +202,7 @@ class TumblingWindows:
 
     def close_one(self) -> WindowResult:
         """Close the open window now, whatever the clock says (used by close_due and at shutdown)."""
+        self.flush()
         spec = self.spec
         start, end = self.open_start_ms, self.open_end_ms
         samples = self.buffer.take_before(end)
@@ -218,6 +257,7 @@ class TumblingWindows:
 
     def checkpoint(self) -> FlowCheckpoint:
         """The state to save once the events of the closed windows are in the outbox."""
+        self.flush()
         c = self.counters.state
         return FlowCheckpoint(
             flow=self.spec.name,

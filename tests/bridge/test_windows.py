@@ -179,6 +179,8 @@ def test_sample_in_grace_period_of_next_window_stays_for_it():
 def test_global_tag_indices_foreign_and_nan_are_counted_not_buffered():
     w = engine([G, C], tags=[10, 3], n_tags=20)
     w.ingest([10, 3, 4, 99, -1, 10], [T0] * 6, [1.0, 5.0, 7.0, 1.0, 1.0, float("nan")])
+    assert w.stats.samples == 0  # small batches are staged until the next flush or close
+    w.flush()
     assert w.stats.foreign == 3 and w.stats.nan == 1 and len(w.buffer) == 2
     (r,) = w.close_due(T0 + 62_000)
     assert sorted(r.tags.tolist()) == [3, 10]
@@ -209,6 +211,7 @@ def test_late_gauge_sample_is_counted_and_only_updates_the_carry():
     w.close_due(T0 + 62_000)
     w.ingest([0], [T0 + 50_000], [9.0])  # its window is closed: late, newer than the carry
     w.ingest([0], [T0 + 20_000], [4.0])  # late and older than the carry: nothing to do
+    w.flush()
     assert w.stats.late == 2 and len(w.buffer) == 0
     (r,) = w.close_due(T0 + 122_000)
     assert r.late_since_last_close == 2
@@ -382,6 +385,7 @@ def test_flowset_routes_tags_to_their_flows_and_closes_in_end_order(tmp_path):
     fs = FlowSet([production, energy], n_tags=5, start_ms=T0, store=store)
     fs.ingest([0, 1, 2, 3, 9], [T0 + 1_000] * 5, [10.0, 5.0, 100.0, 1.0, 1.0])
     fs.ingest([0, 2], [T0 + 30_000] * 2, [12.0, 150.0])
+    fs.flush()
     assert fs.unrouted == 2
     first = list(fs.iter_due(T0 + 62_000))
     assert [r.window_id for r in first] == [f"production:{T0}"]
