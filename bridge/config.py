@@ -45,6 +45,11 @@ class BridgeSettings(BaseSettings):
     odoo_user: str | None = None
     odoo_api_key: SecretStr | None = None
     odoo_api_key_file: Path | None = None
+    odoo_api: Literal["auto", "jsonrpc", "json2"] = Field(default="auto", description="Odoo API flavour")
+    odoo_poll_s: float = Field(default=5.0, gt=0, description="how often orders and holds are read from Odoo")
+    odoo_default_line: str | None = Field(
+        default=None, description="ISA-95 line for orders whose work centers the plant does not know"
+    )
 
     window_s: float | None = Field(
         default=None, gt=0, description="override the window of every batch flow (tests, demos)"

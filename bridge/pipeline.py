@@ -164,11 +164,11 @@ class Pipeline:
                     counters[int(r.tags[member])] = (float(r.counter_delta[i]), float(r.counter_total[i]))
                     if r.counter_resets[i]:
                         self.metrics.counter_resets.inc(
-                            float(r.counter_resets[i]), tag=flow.members[member].key
+                            float(r.counter_resets[i]), tag=self.index.tags[int(r.tags[member])].key
                         )
                     if r.counter_rollovers[i]:
                         self.metrics.counter_rollovers.inc(
-                            float(r.counter_rollovers[i]), tag=flow.members[member].key
+                            float(r.counter_rollovers[i]), tag=self.index.tags[int(r.tags[member])].key
                         )
                 flow.rule.on_window(r, counters)
                 self.metrics.windows_closed.inc(flow=r.flow)

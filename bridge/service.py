@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bridge.config import BridgeSettings
+from bridge.erp_publisher import ErpPublisher
 from bridge.health import HealthServer
 from bridge.ingest import build_chunk
 from bridge.metrics import BridgeMetrics, Labels, labels_of
@@ -22,6 +23,11 @@ from bridge.pipeline import Pipeline
 from bridge.rejected import RejectedStore
 from bridge.status import ErpStatus, queued_then
 from bridge.uns_client import UnsClient, dumps
+from odoo_sync.client import OdooClient
+from odoo_sync.errors import OdooError
+from odoo_sync.reader import OdooReader
+from odoo_sync.transport import OdooSettings
+from odoo_sync.writer import OdooWriter
 from sparkplug.host import HostApplication
 from sparkplug.host_registry import (
     DeviceBirth,
@@ -81,13 +87,37 @@ class ConfigError(RuntimeError):
     """The settings cannot make a working bridge (the message says what to change)."""
 
 
+def odoo_settings(settings: BridgeSettings) -> OdooSettings:
+    missing = [
+        flag
+        for flag, value in (
+            ("--odoo / UNS_ODOO_URL", settings.odoo_url),
+            ("--odoo-db / UNS_ODOO_DB", settings.odoo_db),
+            ("--odoo-user / UNS_ODOO_USER", settings.odoo_user),
+            ("UNS_ODOO_API_KEY or UNS_ODOO_API_KEY_FILE", settings.odoo_api_key),
+        )
+        if not value
+    ]
+    if missing:
+        raise ConfigError("the Odoo sink needs " + ", ".join(missing))
+    assert settings.odoo_api_key is not None
+    try:
+        return OdooSettings(
+            url=settings.odoo_url or "",
+            db=settings.odoo_db or "",
+            user=settings.odoo_user or "",
+            key=settings.odoo_api_key,
+            api=settings.odoo_api,
+        )
+    except ValueError as exc:
+        raise ConfigError(f"bad Odoo settings: {exc}") from None
+
+
 def build_sink(settings: BridgeSettings) -> EventSink:
+    """The JSONL file, or the Odoo writer (it connects at its first delivery, so Odoo may be down now)."""
     if settings.sink == "jsonl":
         return JsonlFileSink(settings.events_path)
-    raise ConfigError(
-        "the Odoo sink is not wired in this build yet (odoo_sync's writer is pending); "
-        "run with --sink jsonl and replay the outbox into Odoo once it is"
-    )
+    return OdooWriter(odoo_settings(settings))
 
 
 class BridgeService:
@@ -158,6 +188,8 @@ class BridgeService:
         self._stop = threading.Event()
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
+        self._reader_thread: threading.Thread | None = None
+        self.erp_publisher: ErpPublisher | None = None
         self._started_ms = now_ms()
         self._rejects: list[_Reject] = []
         # DBIRTH values held back until the device's historical flush is through (see _process).
@@ -172,6 +204,12 @@ class BridgeService:
         self._thread = threading.Thread(target=self._loop, name="uns-bridge", daemon=True)
         self._thread.start()
         self.host.start()
+        if self.settings.sink == "odoo":
+            self.erp_publisher = ErpPublisher(self._publish)
+            self._reader_thread = threading.Thread(
+                target=self._read_odoo, name="uns-odoo-reader", daemon=True
+            )
+            self._reader_thread.start()
         if self.http is not None:
             self.http.start()
             log.info("metrics on http://%s:%d/metrics", self.settings.metrics_host, self.http.port)
@@ -196,6 +234,8 @@ class BridgeService:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(30)
+        if self._reader_thread is not None:
+            self._reader_thread.join(10)
         self.outbox.close()
         self.pipeline.close()
         self.rejected.close()
@@ -206,6 +246,35 @@ class BridgeService:
         if callable(close):
             close()
         log.info("bridge stopped")
+
+    def _read_odoo(self) -> None:
+        """Orders and holds from Odoo to retained JSON under <line>/_erp/ (information, never commands)."""
+        settings = odoo_settings(self.settings)
+        pause = 1.0
+        while not self._stop.is_set():
+            try:
+                client = OdooClient.connect(settings)
+                break
+            except OdooError as exc:
+                log.warning("odoo reader: cannot connect (%s); next try in %.0f s", exc, pause)
+                self._stop.wait(pause)
+                pause = min(60.0, pause * 2)
+        else:
+            return
+        reader = OdooReader(client, self.plant, default_line=self.settings.odoo_default_line)
+        publisher = self.erp_publisher
+        assert publisher is not None
+        try:
+
+            def publish(changes: list[Any]) -> None:
+                publisher.apply(changes)
+
+            reader.run(publish, self._stop, interval_s=self.settings.odoo_poll_s)
+        finally:
+            client.close()
+
+    def _publish(self, topic: str, payload: bytes, qos: int, retain: bool) -> None:
+        self.uns.publish(topic, payload, qos, retain)
 
     # -- paho thread -----------------------------------------------------------------------------------
 
