@@ -12,6 +12,7 @@ import pytest
 from sparkplug.datatypes import DataType
 from sparkplug.edge_node import EdgeNode
 from sparkplug.edge_node_model import MetricDef
+from sparkplug.errors import SparkplugError
 from sparkplug.proto import pb
 from tests.conformance.wire import WAIT, Wire, metrics_by_name, retained, state_payload
 
@@ -106,6 +107,11 @@ def topic(uid: str, kind: str, device: str | None = None) -> str:
     "tck-id-message-flow-device-birth-publish-dbirth-qos",
     "tck-id-message-flow-device-birth-publish-dbirth-retained",
     "tck-id-message-flow-device-birth-publish-dbirth-payload-seq",
+    "tck-id-topics-dbirth-metric-reqs",
+    "tck-id-operational-behavior-data-publish-nbirth",
+    "tck-id-operational-behavior-data-publish-dbirth",
+    "tck-id-payloads-timestamp-in-UTC",
+    "tck-id-payloads-metric-timestamp-in-UTC",
 )
 def test_births_on_the_wire(broker, wire, nodes, uid):
     node = make_node(nodes, broker, uid)
@@ -130,12 +136,19 @@ def test_births_on_the_wire(broker, wire, nodes, uid):
     assert rb.datatype == DataType.Boolean and rb.boolean_value is False and not rb.HasField("alias")
     assert ms["temp"].datatype == DataType.Double and ms["temp"].double_value == 20.5
     assert ms["state"].datatype == DataType.String and ms["state"].string_value == "idle"
+    now = time.time() * 1000  # UTC milliseconds since the epoch
     for m in p.metrics:
-        assert m.HasField("timestamp")
+        assert m.HasField("timestamp") and abs(m.timestamp - now) < 60_000
 
     d = dbirth.pb()
-    assert d.seq == 1 and d.HasField("timestamp")
+    assert d.seq == 1 and d.HasField("timestamp") and abs(d.timestamp - now) < 60_000
     dm = metrics_by_name(d)
+    assert set(dm) == {"count", "ok"}
+    # Every metric the node will report is in its birth: anything else is refused, never published.
+    with pytest.raises(SparkplugError):
+        node.publish_node_data({"not-born": 1.0})
+    with pytest.raises(SparkplugError):
+        node.publish_device_data("cell1", {"not-born": 1})
     assert dm["count"].datatype == DataType.Int32 and dm["count"].int_value == 0xFFFFFFFF  # -1 as uint32
     assert dm["ok"].datatype == DataType.Boolean and dm["ok"].is_null and dm["ok"].WhichOneof("value") is None
 
@@ -155,6 +168,8 @@ def test_births_on_the_wire(broker, wire, nodes, uid):
     "tck-id-payloads-ndeath-will-message",
     "tck-id-payloads-ndeath-will-message-qos",
     "tck-id-payloads-ndeath-will-message-retain",
+    "tck-id-principles-persistence-clean-session-311",
+    "tck-id-principles-birth-certificates-order",
 )
 def test_connect_packet_and_subscriptions(tmp_path, nodes, uid):
     """Seen from the broker's own debug log: MQTT 3.1.1, clean session, the will, NCMD/DCMD at QoS 1."""
@@ -179,6 +194,8 @@ def test_connect_packet_and_subscriptions(tmp_path, nodes, uid):
     assert f"\tspBv1.0/{uid}/DCMD/edge1/+ (QoS 1)" in log
     birth_at = log.index(f"'spBv1.0/{uid}/NBIRTH/edge1'")
     assert sub_at < birth_at
+    first_pub = re.search(rf"Received PUBLISH from {cid} \(d0, q(\d), r(\d), m\d+, '([^']+)'", log)
+    assert first_pub and first_pub.groups() == ("0", "0", f"spBv1.0/{uid}/NBIRTH/edge1")
 
 
 @tck(
@@ -451,3 +468,30 @@ def test_store_and_forward_flushes_historical_after_births(broker, wire, nodes, 
     assert metrics_by_name(ours[1].pb())["count"].int_value == 4
     assert node.stats()["flushed"] == 6 and node.stats()["pending"] == 0
     wire.publish(f"spBv1.0/STATE/{host}", b"", retain=True)
+
+
+@tck(
+    "tck-id-intro-group-id-string",
+    "tck-id-intro-group-id-chars",
+    "tck-id-intro-edge-node-id-string",
+    "tck-id-intro-edge-node-id-chars",
+    "tck-id-intro-device-id-string",
+    "tck-id-intro-device-id-chars",
+    "tck-id-topic-structure-namespace-valid-group-id",
+    "tck-id-topic-structure-namespace-valid-edge-node-id",
+    "tck-id-topic-structure-namespace-valid-device-id",
+)
+def test_ids_are_utf8_without_topic_reserved_characters(broker, wire, nodes, uid):
+    for group, edge in ((f"a+{uid}", "e"), (f"a/{uid}", "e"), (uid, "e#"), ("", "e"), (uid, "x/y")):
+        with pytest.raises(SparkplugError):
+            EdgeNode(group, edge, broker.url)
+    node = EdgeNode(f"Werk-Köln-{uid}", "Linie-Ä", broker.url, client_id=f"{uid}-utf8")
+    nodes.append(node)
+    for device in ("d+1", "d/1", "d#", ""):
+        with pytest.raises(SparkplugError):
+            node.add_device(device, [])
+    node.add_device("Zelle-ß", [MetricDef("Temperatur °C", DataType.Float, 21.5)])
+    node.start()
+    assert node.wait_online(WAIT)
+    dbirth = wire.wait_topic(f"spBv1.0/Werk-Köln-{uid}/DBIRTH/Linie-Ä/Zelle-ß")
+    assert dbirth.pb().metrics[0].name == "Temperatur °C"

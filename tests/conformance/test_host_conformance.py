@@ -112,6 +112,7 @@ def t(uid: str, kind: str, device: str | None = None) -> str:
     "tck-id-payloads-state-birth",
     "tck-id-payloads-state-birth-payload",
     "tck-id-conformance-primary-host",
+    "tck-id-principles-birth-certificates-order",
 )
 def test_state_birth_follows_subscriptions_and_matches_the_will(tmp_path, hosts, uid):
     """The broker's debug log is the wire: CONNECT flags, the will, SUBSCRIBE before the STATE PUBLISH."""
@@ -170,10 +171,13 @@ def test_state_will_on_crash(broker, wire, hosts, uid):
     "tck-id-host-topic-phid-death-payload-timestamp-disconnect-clean",
     "tck-id-operational-behavior-host-application-termination",
     "tck-id-operational-behavior-host-application-disconnect-intentional",
+    "tck-id-intro-sparkplug-host-state",
+    "tck-id-components-ph-state",
 )
 def test_clean_stop_publishes_offline_state_first(broker, wire, hosts, uid):
     h = make_host(hosts, broker, uid, Collector())
     birth = wire.wait_topic(f"spBv1.0/STATE/{uid}-host")
+    assert json.loads(birth.payload)["online"] is True
     h.stop()
     death = wire.wait_topic(f"spBv1.0/STATE/{uid}-host", after=birth.index)
     state = json.loads(death.payload)
@@ -215,6 +219,7 @@ def test_republishes_online_when_told_it_is_offline(broker, wire, hosts, uid):
     "tck-id-payloads-ncmd-qos",
     "tck-id-payloads-ncmd-retain",
     "tck-id-operational-behavior-data-commands-ncmd-verb",
+    "tck-id-payloads-name-cmd-requirement",
 )
 def test_rebirth_request_on_data_before_birth(broker, wire, hosts, uid):
     got = Collector()
@@ -227,7 +232,7 @@ def test_rebirth_request_on_data_before_birth(broker, wire, hosts, uid):
     assert not p.HasField("seq") and p.HasField("timestamp")
     assert len(p.metrics) == 1
     m = p.metrics[0]
-    assert m.name == "Node Control/Rebirth" and not m.HasField("alias")
+    assert m.name == "Node Control/Rebirth" and not m.HasField("alias") and m.HasField("timestamp")
     assert (
         m.datatype == DataType.Boolean
         and m.WhichOneof("value") == "boolean_value"
