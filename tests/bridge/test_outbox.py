@@ -24,6 +24,7 @@ from bridge.outbox import (
     OutboxStore,
     admin,
 )
+from bridge.outbox.schema import Synchronous
 from uns_model.delivery import (
     DeliveryReceipt,
     OutboundEvent,
@@ -32,9 +33,12 @@ from uns_model.delivery import (
 )
 
 TINY = Backoff(base_s=0.001, cap_s=0.005)
+# For tests about order and retries rather than durability: no fsync per commit, so that a disk
+# loaded by the rest of the suite does not slow hundreds of tiny retries to a crawl.
+NO_FSYNC: Synchronous = "NORMAL"
 
 
-def wait_for(condition: Callable[[], bool], what: str, timeout_s: float = 10.0) -> None:
+def wait_for(condition: Callable[[], bool], what: str, timeout_s: float = 60.0) -> None:
     deadline = time.monotonic() + timeout_s
     while not condition():
         if time.monotonic() > deadline:
@@ -124,8 +128,16 @@ def test_order_per_key_holds_under_transient_failures_and_keys_are_independent(t
     states: list[tuple[str, str]] = []
     events = [event(i, key) for i in range(12) for key in ("wc-a", "wc-b", "wc-c")]
     updates: list[DeliveryUpdate] = []
-    with Outbox(db := tmp_path / "o.sqlite3", sink, backoff=TINY, batch_size=7, on_update=updates.append,
-                on_state=lambda eid, _c, st, _d: states.append((eid, st))) as ob:  # fmt: skip
+    db = tmp_path / "o.sqlite3"
+    with Outbox(
+        db,
+        sink,
+        backoff=TINY,
+        batch_size=7,
+        on_update=updates.append,
+        on_state=lambda eid, _c, st, _d: states.append((eid, st)),
+        synchronous=NO_FSYNC,
+    ) as ob:
         ob.enqueue(events)
         ob.start()
         # wc-a keeps failing, and meanwhile wc-b and wc-c get through completely.
@@ -177,8 +189,14 @@ def test_permanent_failure_parks_a_dead_letter_and_the_key_goes_on(tmp_path: Pat
     sink = RecordingSink(rule)
     hooks: list[tuple[str, str, Any]] = []
     updates: list[DeliveryUpdate] = []
-    with Outbox(tmp_path / "o.sqlite3", sink, backoff=TINY, on_update=updates.append,
-                on_state=lambda eid, _c, st, d: hooks.append((eid, st, d))) as ob:  # fmt: skip
+    with Outbox(
+        tmp_path / "o.sqlite3",
+        sink,
+        backoff=TINY,
+        on_update=updates.append,
+        on_state=lambda eid, _c, st, d: hooks.append((eid, st, d)),
+        synchronous=NO_FSYNC,
+    ) as ob:
         ob.enqueue([event(i) for i in range(5)])
         ob.start()
         wait_for(lambda: sink.count() == 4, "the four good events")
@@ -218,7 +236,7 @@ def test_unclassified_sink_errors_are_retried_and_max_attempts_parks(tmp_path: P
             raise TimeoutError("read timed out")
 
     sink = RecordingSink(rule)
-    with Outbox(tmp_path / "o.sqlite3", sink, backoff=TINY, max_attempts=3) as ob:
+    with Outbox(tmp_path / "o.sqlite3", sink, backoff=TINY, max_attempts=3, synchronous=NO_FSYNC) as ob:
         ob.enqueue([event(i, "k") for i in range(3)])
         ob.start()
         wait_for(lambda: sink.count() == 2, "events 0 and 2")

@@ -18,7 +18,7 @@ from uns_model.delivery import DeliveryReceipt, OutboundEvent, PermanentDelivery
 TINY = Backoff(base_s=0.0005, cap_s=0.002)
 
 
-def wait_for(condition: Callable[[], bool], what: str, timeout_s: float = 20.0) -> None:
+def wait_for(condition: Callable[[], bool], what: str, timeout_s: float = 60.0) -> None:
     deadline = time.monotonic() + timeout_s
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
@@ -63,7 +63,7 @@ def test_concurrent_producers_keep_order_per_key_and_states_in_order(tmp_path: P
     keys_per_thread = {0: ("k0", "k1"), 1: ("k2", "k3"), 2: ("k4", "k5")}
     per_key = 30
     with Outbox(
-        tmp_path / "o.sqlite3", sink, backoff=TINY, batch_size=8,
+        tmp_path / "o.sqlite3", sink, backoff=TINY, batch_size=8, synchronous="NORMAL",
         on_update=lambda u: updates.append((u.event.event_id, u.state)),
     ) as ob:  # fmt: skip
         ob.start()  # the worker runs while the producers enqueue
@@ -107,7 +107,7 @@ def test_any_failure_pattern_keeps_order_and_delivers_each_event_once(
     script = {e.event_id: scripts[i % len(scripts)] for i, e in enumerate(events)}
     sink = ScriptedSink(script)
     with tempfile.TemporaryDirectory() as tmp, Outbox(
-        Path(tmp) / "o.sqlite3", sink, backoff=TINY, batch_size=batch_size
+        Path(tmp) / "o.sqlite3", sink, backoff=TINY, batch_size=batch_size, synchronous="NORMAL"
     ) as ob:  # fmt: skip
         ob.enqueue(events)
         ob.start()

@@ -76,7 +76,7 @@ def lines_of(out: Path) -> list[dict[str, object]]:
 def finish_and_check(db: Path, out: Path, expected: set[str]) -> OutboxCounters:
     outbox = Outbox(db, JsonlFileSink(out), backoff=Backoff(0.001, 0.01))
     outbox.start()
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while outbox.stats().depth:
         assert time.monotonic() < deadline, "the new process did not finish the queue"
         time.sleep(0.005)
@@ -134,7 +134,7 @@ def test_sigkill_right_after_enqueue_returns_loses_no_acknowledged_event(tmp_pat
                 break
             if b == kill_at - 1:
                 # Make sure the worker is mid-stream when the kill lands.
-                deadline = time.monotonic() + 30
+                deadline = time.monotonic() + 60
                 while len(lines_of(out)) < 5:
                     assert time.monotonic() < deadline, "the child delivered nothing"
                     time.sleep(0.005)
