@@ -310,6 +310,8 @@ class EdgeNode:
             self.on_command(device_id, values)
 
     def _on_state(self, raw: bytes) -> None:
+        if not raw:
+            return  # a retained STATE being cleared says nothing about the host
         try:
             state = HostState.from_bytes(raw)
         except SparkplugError:

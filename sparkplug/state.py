@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, ValidationError
+from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
 
 from sparkplug.errors import SparkplugDecodeError
 
@@ -27,7 +27,8 @@ class HostState(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     online: StrictBool
-    timestamp: StrictInt
+    # Lax on purpose: some peers write the number as 1.7e12; pydantic still refuses 1.5 or "soon".
+    timestamp: int
 
     def to_bytes(self) -> bytes:
         return json.dumps(
