@@ -27,6 +27,12 @@ def api_multi(fn: F) -> F:
     return fn
 
 
+def returns_id(fn: F) -> F:
+    """A recordset result goes over the wire as its single id (api.returns with lambda value: value.id)."""
+    fn._returns_one = True  # type: ignore[attr-defined]
+    return fn
+
+
 def returns_ids(fn: F) -> F:
     """A recordset result goes over the wire as its ids (Odoo's @api.returns('self'))."""
     fn._returns_ids = True  # type: ignore[attr-defined]

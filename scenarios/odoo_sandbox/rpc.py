@@ -48,6 +48,8 @@ def downgrade(method: Any, name: str, result: Any, single_create: bool) -> Any:
             return result.id if single_create else result.ids
         if getattr(method, "_returns_ids", False):
             return result.ids
+        if getattr(method, "_returns_one", False):
+            return result.id
         return f"{result._name}{tuple(result.ids)!r}"
     return result
 

@@ -26,6 +26,7 @@ GROUPS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "mrp.group_mrp_manager": ("Manufacturing", "Administrator", ("mrp.group_mrp_user",)),
     "maintenance.group_equipment_manager": ("Maintenance", "Equipment Manager", ("base.group_user",)),
     "product.group_product_manager": ("Extra Rights", "Product Creation", ()),
+    "base.group_partner_manager": ("Extra Rights", "Contact Creation", ()),
 }
 
 #: ir.model.access rows (model, group, read, write, create, unlink) for the sandbox's models, transcribed
@@ -102,6 +103,13 @@ ACL: tuple[tuple[str, str, int, int, int, int], ...] = (
     ("maintenance.stage", "base.group_user", 1, 0, 0, 0),
     ("maintenance.stage", "maintenance.group_equipment_manager", 1, 1, 1, 1),
     ("mail.activity", "base.group_user", 1, 1, 1, 1),
+    ("mail.message", "base.group_user", 1, 1, 1, 1),
+    ("mail.followers", "base.group_user", 1, 0, 0, 0),
+    ("mail.followers", "base.group_system", 1, 1, 1, 1),
+    ("mail.message.subtype", "base.group_user", 1, 0, 0, 0),
+    ("mail.message.subtype", "base.group_system", 1, 1, 1, 1),
+    ("res.partner", "base.group_user", 1, 0, 0, 0),
+    ("res.partner", "base.group_partner_manager", 1, 1, 1, 1),
     ("mail.activity.type", "base.group_user", 1, 0, 0, 0),
     ("mail.activity.type", "base.group_system", 1, 1, 1, 1),
 )

@@ -121,6 +121,9 @@ def seed_base(registry: Registry, admin_password: str) -> None:
         xmlid(env, f"stock.{xml}", "stock.location", loc.id)
     team = env["maintenance.team"].create({"name": "Internal Maintenance", "company_id": company.id})
     xmlid(env, "maintenance.equipment_team_maintenance", "maintenance.team", team.id)
+    for xml, name, internal in (("mt_comment", "Discussions", False), ("mt_note", "Note", True)):
+        subtype = env["mail.message.subtype"].create({"name": name, "internal": internal})
+        xmlid(env, f"mail.{xml}", "mail.message.subtype", subtype.id)
     for xml, name, sequence, active in ACTIVITY_TYPES:
         rec = env["mail.activity.type"].create({"name": name, "sequence": sequence, "active": active})
         xmlid(env, f"mail.{xml}", "mail.activity.type", rec.id)

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..fields import Boolean, Char, Date, Datetime, Integer, Many2one, One2many, Selection, Text, today_string
 from ..orm import Model
-from .base import ActivityMixin
+from .mail import ActivityMixin
 
 
 class MaintenanceStage(Model):

@@ -10,7 +10,7 @@ from ..errors import UserError
 from ..fields import now_string
 from ..orm import Model
 from .mrp_bom import window_action_dict
-from .mrp_production import EPS, backorder_name
+from .mrp_production import EPS, _lots, backorder_name
 
 
 def pre_mark_done(productions: Model) -> Any:
@@ -67,11 +67,6 @@ def _set_quantities(mo: Model) -> None:
     Model.write(mo, {"qty_producing": produce})
     mo._set_qty_producing()
     mo._recompute_state()
-
-
-def _lots(mo: Model) -> Model:
-    lots: Model = mo.lot_producing_ids if "lot_producing_ids" in mo._fields else mo.lot_producing_id
-    return lots
 
 
 def _consumption_issues(productions: Model) -> list[tuple[Model, Model, float, float]]:

@@ -24,7 +24,7 @@ from ..fields import (
     parse_datetime,
 )
 from ..orm import Model, api_multi
-from .base import ActivityMixin
+from .mail import ActivityMixin
 from .mrp_bom import CONSUMPTION, window_action_dict
 
 SIZE_BACK_ORDER_NUMERING = 3
@@ -47,6 +47,16 @@ def backorder_name(name: str, sequence: int) -> str:
     if re.search(r"-\d+$", name) and sequence > 1:
         return re.sub(r"-\d+$", seq_back, name)
     return name + seq_back
+
+
+def _loc(rec: Model, which: str) -> Any:
+    xmlid = "stock.stock_location_stock" if which == "stock" else "stock.location_production"
+    return rec.env.derive(su=True).ref(xmlid).id
+
+
+def _lots(mo: Model) -> Model:
+    lots: Model = mo.lot_producing_ids if "lot_producing_ids" in mo._fields else mo.lot_producing_id
+    return lots
 
 
 class MrpProduction(ActivityMixin, Model):
@@ -81,6 +91,15 @@ class MrpProduction(ActivityMixin, Model):
     lot_producing_ids = Many2many("stock.lot", "Lot/Serial Numbers", since=19)
     backorder_sequence = Integer("Backorder Sequence", default=0)
     procurement_group_id = Many2one("procurement.group", "Procurement Group")
+    location_src_id = Many2one(
+        "stock.location", "Components Location", default=lambda rec: _loc(rec, "stock")
+    )
+    location_dest_id = Many2one(
+        "stock.location", "Finished Products Location", default=lambda rec: _loc(rec, "stock")
+    )
+    production_location_id = Many2one(
+        "stock.location", "Production Location", default=lambda rec: _loc(rec, "production")
+    )
     move_raw_ids = One2many(
         "stock.move", "raw_material_production_id", "Components", domain=[("scrapped", "=", False)]
     )
@@ -253,13 +272,48 @@ class MrpProduction(ActivityMixin, Model):
     def write(self, vals: dict[str, Any]) -> bool:
         self._check_access("write")
         self._check_field_names(vals)
-        for mo in self:
-            if mo.state == "done" and ("lot_producing_id" in vals or "qty_producing" in vals):
-                raise UserError("You cannot edit the quantity or the lot of a done manufacturing order.")
         result = super().write(vals)
+        for mo in self.sudo():
+            if {"move_raw_ids", "move_finished_ids"} & set(vals) and mo.state not in (
+                "draft",
+                "done",
+                "cancel",
+            ):
+                mo._autoconfirm_production()
+            if mo.state == "done" and {"lot_producing_id", "lot_producing_ids", "qty_producing"} & set(vals):
+                # a done order still takes a corrected lot or quantity: its finished move follows
+                finished = mo.move_finished_ids.filtered(
+                    lambda m, mo=mo: m.product_id.id == mo.product_id.id and m.state == "done"
+                )
+                if "qty_producing" in vals:
+                    finished.write({"quantity": vals["qty_producing"]})
+                if {"lot_producing_id", "lot_producing_ids"} & set(vals):
+                    finished.write({"lot_ids": [(6, 0, _lots(mo).ids)]})
         if {"qty_producing", "product_qty"} & set(vals):
             self._recompute_state()
         return bool(result)
+
+    def _autoconfirm_production(self) -> None:
+        """Moves added to a confirmed order (a component outside the BoM) are confirmed on the spot."""
+        for move in (self.move_raw_ids | self.move_finished_ids).filtered(lambda m: m.state == "draft"):
+            state = "assigned" if move.quantity >= move.product_uom_qty - EPS else "confirmed"
+            move.write({"state": state, "additional": True})
+
+    @api_multi
+    def action_generate_serial(self) -> None:
+        """Creates the lot to produce (sequence stock.lot.serial) and sets it on the order; returns None."""
+        self.ensure_one()
+        lot = self.env["stock.lot"].create(
+            {
+                "name": f"{self.env.registry.next_by_code('stock.lot.serial'):07d}",
+                "product_id": self.product_id.id,
+                "company_id": self.company_id.id,
+            }
+        )
+        field = "lot_producing_ids" if "lot_producing_ids" in self._fields else "lot_producing_id"
+        self.write({field: [(6, 0, lot.ids)] if field == "lot_producing_ids" else lot.id})
+        if self.product_id.tracking == "serial":
+            self._set_qty_producing()
 
     write._rpc = "multi"  # type: ignore[attr-defined]
 

@@ -19,6 +19,7 @@ from ..fields import (
     now_string,
 )
 from ..orm import Model, api_multi
+from .mail import ActivityMixin, MailThread
 from .stock_quant import location, on_hand, sync_move_line, update_quant
 
 MOVE_STATES = [
@@ -71,6 +72,9 @@ class StockMove(Model):
         return self.name
 
     def _prepare_create(self, vals: dict[str, Any]) -> dict[str, Any]:
+        if self.env.context.get("force_manual_consumption"):  # mrp stock_move.create
+            vals["manual_consumption"] = True
+        self._from_production(vals)
         if vals.get("product_id") and not vals.get("product_uom"):
             vals["product_uom"] = self.env["product.product"].sudo().browse(vals["product_id"]).uom_id.id
         stock, production = "stock.stock_location_stock", "stock.location_production"
@@ -83,6 +87,24 @@ class StockMove(Model):
         vals.setdefault("location_id", location(self.env, source).id)
         vals.setdefault("location_dest_id", location(self.env, dest).id)
         return vals
+
+    def _from_production(self, vals: dict[str, Any]) -> None:
+        """mrp stock_move.create: a move of an order takes its name, origin and locations from the order;
+        a component added while the order is in progress with a quantity producing comes picked."""
+        mo_id = vals.get("raw_material_production_id") or vals.get("production_id")
+        if not mo_id or vals.get("scrapped"):
+            return
+        mo = self.env["mrp.production"].sudo().browse(mo_id)
+        vals["name"] = mo.name
+        vals["origin"] = mo.origin or mo.name
+        if vals.get("raw_material_production_id"):
+            vals["location_dest_id"] = mo.production_location_id.id
+            vals.setdefault("location_id", mo.location_src_id.id)
+            if mo.state in ("progress", "to_close") and mo.qty_producing > 0:
+                vals["picked"] = True
+        else:
+            vals["location_id"] = mo.production_location_id.id
+            vals.setdefault("location_dest_id", mo.location_dest_id.id)
 
     def _post_create(self, vals: dict[str, Any]) -> None:
         if self.state == "done":
@@ -115,6 +137,8 @@ class StockMove(Model):
         update_quant(self.product_id, self.location_dest_id, self.quantity, lot)
 
     def write(self, vals: dict[str, Any]) -> bool:
+        if self.env.context.get("force_manual_consumption"):  # mrp stock_move.write: the user's own figure
+            vals = {**vals, "manual_consumption": True}
         self._check_access("write")
         self._check_field_names(vals)
         if ("quantity" in vals or "picked" in vals) and not self.env.context.get("mrp_internal"):
@@ -149,7 +173,7 @@ class StockMove(Model):
     write._rpc = "multi"  # type: ignore[attr-defined]
 
 
-class StockLot(Model):
+class StockLot(ActivityMixin):
     _name = "stock.lot"
     _description = "Lot/Serial"
     _order = "name, id"
@@ -175,7 +199,7 @@ class StockLot(Model):
             )
 
 
-class StockScrap(Model):
+class StockScrap(MailThread):
     _name = "stock.scrap"
     _description = "Scrap"
     _order = "id desc"
@@ -220,7 +244,8 @@ class StockScrap(Model):
         self.ensure_one()
         if abs(self.scrap_qty) < 1e-9:
             raise UserError("You can only enter positive quantities.")
-        if not self.product_id._storable() or on_hand(self.product_id) >= self.scrap_qty - 1e-9:
+        available = on_hand(self.product_id, self.location_id)
+        if not self.product_id._storable() or available >= self.scrap_qty - 1e-9:
             return self.do_scrap()
         ctx = dict(self.env.context)
         ctx.update(

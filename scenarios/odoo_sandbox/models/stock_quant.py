@@ -64,9 +64,11 @@ def location(env: Any, xmlid: str) -> Model:
     return loc
 
 
-def on_hand(product: Model) -> float:
-    """Quantity of the product in internal locations."""
+def on_hand(product: Model, loc: Model | None = None) -> float:
+    """Quantity of the product in internal locations (qty_available), or in one location."""
     quants = product.env["stock.quant"].sudo().search([("product_id", "=", product.id)])
+    if loc is not None:
+        return float(sum(q.quantity for q in quants if q.location_id.id == loc.id))
     return float(sum(q.quantity for q in quants if q.location_id.usage == "internal"))
 
 

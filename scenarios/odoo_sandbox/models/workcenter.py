@@ -21,6 +21,7 @@ from ..fields import (
     parse_datetime,
 )
 from ..orm import Model, api_multi
+from .mail import MailThread
 
 LOSS_TYPES = [
     ("availability", "Availability"),
@@ -30,7 +31,7 @@ LOSS_TYPES = [
 ]
 
 
-class MrpWorkcenter(Model):
+class MrpWorkcenter(MailThread):
     _name = "mrp.workcenter"
     _description = "Work Center"
     _order = "sequence, id"
