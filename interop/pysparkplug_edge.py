@@ -2,7 +2,8 @@
 
 usage: pysparkplug_edge.py --host H --port P --group G --edge E --plan '<json>'
 plan: {"nbirth": [metric...], "dbirths": {"<device>": [metric...]},
-       "data": [{"device": "<id>" | null, "metrics": [metric...]}], "end": "clean" | "abrupt",
+       "data": [{"device": "<id>" | null, "metrics": [metric...]}], "deregister": ["<device>"],
+       "end": "clean" | "abrupt",
        "linger_ms": 200}
 metric: {"name", "alias", "type" (pysparkplug DataType name, e.g. "DOUBLE"), "value"}.
 stdout: one JSON line per event.
@@ -62,6 +63,9 @@ def main() -> int:
         else:
             node.update(metrics)
         emit({"event": "publish", "device": entry.get("device")})
+    for device in plan.get("deregister", []):
+        node.deregister(device)  # DDEATH
+        emit({"event": "publish", "type": "DDEATH", "device": device})
     time.sleep(plan.get("linger_ms", 200) / 1000)
     if plan.get("end", "clean") == "abrupt":
         emit({"event": "done", "end": "abrupt"})

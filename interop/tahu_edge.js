@@ -7,6 +7,7 @@
 //   "initial_dbirth": true,                false: skip the DBIRTHs on connect (data before birth)
 //   "data": [{"device": "<id>"|null, "metrics": [metric...]}],   DDATA (NDATA when device is null)
 //   "data_after_rebirth": [...],           published after each rebirth the host asks for
+//   "ddeaths": ["<device>"],               DDEATH for these devices after the data
 //   "rebirths_expected": 0,                wait for that many NCMD rebirth requests (up to wait_ms)
 //   "wait_ms": 5000, "linger_ms": 200,
 //   "end": "clean" | "abrupt"              clean: NDEATH + DISCONNECT; abrupt: drop the socket (will)
@@ -89,6 +90,11 @@ client.on("birth", () => {
   emit({ event: "connect" });
   publishBirths(plan.initial_dbirth !== false);
   publishData(plan.data);
+  for (const device of plan.ddeaths || []) {
+    const p = { timestamp: Date.now() };
+    client.publishDeviceDeath(device, p);
+    emit({ event: "publish", type: "DDEATH", device, seq: p.seq });
+  }
   if (!plan.rebirths_expected) finish(0);
 });
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from sparkplug.datatypes import DataType
-from sparkplug.host_registry import DeviceBirth, NodeBirth, NodeDeath
+from sparkplug.host_registry import DeviceBirth, DeviceDeath, NodeBirth, NodeDeath
 from tests.interop.hostrec import RecordingHost
 from tests.interop.peers import PysparkplugHost, needs_pysparkplug, run_pysparkplug_edge
 from tests.support.mosquitto import Mosquitto
@@ -48,7 +48,14 @@ def host(broker: Mosquitto, uid: str) -> Iterator[RecordingHost]:
 
 def test_pysparkplug_births_and_data_reach_our_host(broker: Mosquitto, uid: str, host: RecordingHost) -> None:
     # Abrupt end: the broker delivers pysparkplug's will, whose bdSeq matches its NBIRTH.
-    plan = {"nbirth": NBIRTH, "dbirths": {"cell1": DBIRTH}, "data": DATA, "end": "abrupt", "linger_ms": 100}
+    plan = {
+        "nbirth": NBIRTH,
+        "dbirths": {"cell1": DBIRTH},
+        "data": DATA,
+        "deregister": ["cell1"],
+        "end": "abrupt",
+        "linger_ms": 100,
+    }
     run_pysparkplug_edge(broker.port, uid, "line1", plan)
     host.wait(lambda: len(host.events_of(NodeDeath)) == 1, what="will NDEATH")
 
@@ -78,6 +85,8 @@ def test_pysparkplug_births_and_data_reach_our_host(broker: Mosquitto, uid: str,
         {"Spindle/Speed": 99.5},
         {"Counters/Good": -7, "Offset": -128, "Running": True},
     ]
+    [ddeath] = host.events_of(DeviceDeath)  # its deregister(): DDEATH with seq
+    assert ddeath.device_id == "cell1"
     assert host.events_of(NodeDeath)[0].bdseq == 0
     assert host.rejects == [] and host.app.stats()["seq_gaps"] == 0
 

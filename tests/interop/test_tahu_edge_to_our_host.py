@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from sparkplug.datatypes import DataType
-from sparkplug.host_registry import DeviceBirth, NodeBirth, NodeDeath, RebirthRequested
+from sparkplug.host_registry import DeviceBirth, DeviceDeath, NodeBirth, NodeDeath, RebirthRequested
 from tests.interop.hostrec import RecordingHost
 from tests.interop.peers import needs_tahu, run_tahu_edge
 from tests.support.mosquitto import Mosquitto
@@ -168,3 +168,28 @@ def test_our_rebirth_request_makes_tahu_publish_its_births_again(
     assert requested.reason == "unknown_device"
     assert [reason for _, _, reason in host.rejects] == ["unknown_device"]
     assert len(host.events_of(NodeBirth)) == 2
+
+
+def test_tahu_ndata_and_ddeath_reach_our_host(broker: Mosquitto, uid: str, host: RecordingHost) -> None:
+    plan = {
+        "nbirth": NBIRTH,
+        "dbirths": {"cell1": DBIRTH},
+        "data": [{"device": None, "metrics": [{"alias": 1, "type": "String", "value": "rpi5"}]}, DDATA[0]],
+        "ddeaths": ["cell1"],
+    }
+    events = run_tahu_edge(broker.url, uid, "line1", plan)
+    assert [e["type"] for e in events if e["event"] == "publish"] == [
+        "NBIRTH",
+        "DBIRTH",
+        "NDATA",
+        "DDATA",
+        "DDEATH",
+    ]
+    host.wait(lambda: len(host.events_of(NodeDeath)) == 1, what="NDEATH")
+    assert host.values("NDATA") == [{"Properties/Hardware": "rpi5"}]
+    assert host.values("DDATA") == [{"Spindle/Speed": 1200.5}]
+    [ddeath] = host.events_of(DeviceDeath)
+    [dbirth] = host.events_of(DeviceBirth)
+    assert ddeath.device_id == "cell1"
+    assert set(ddeath.stale_handles) == {m.handle for m in dbirth.metrics}
+    assert host.app.stats()["seq_gaps"] == 0 and host.rejects == []
