@@ -10,7 +10,16 @@ import pytest
 
 from sparkplug.codec import decode_payload, encode_payload
 from sparkplug.datatypes import DataType
-from sparkplug.payload import DataSet, Metric, Payload, PropertySet, PropertyValue
+from sparkplug.payload import (
+    DataSet,
+    Metric,
+    Payload,
+    PropertySet,
+    PropertyValue,
+    Template,
+    TemplateParameter,
+)
+from sparkplug.proto import pb
 from tests.interop.peers import needs_tahu, tahu_decode, tahu_encode
 
 pytestmark = [pytest.mark.interop, needs_tahu]
@@ -298,3 +307,105 @@ def test_we_read_tahu_ndeath_bdseq_as_uint64() -> None:
     assert p.seq is None  # NDEATH carries no seq, as the spec wants
     [bd] = p.metrics
     assert (bd.name, bd.datatype, bd.value) == ("bdSeq", DataType.UInt64, 0)
+
+
+# --- Templates ----------------------------------------------------------------------------------------
+
+
+def _motor(is_definition: bool, speed: float, count: int) -> Template:
+    return Template(
+        version="1.0",
+        is_definition=is_definition,
+        template_ref=None if is_definition else "Motor",
+        metrics=[
+            Metric(name="speed", datatype=DataType.Double, value=speed, timestamp=TS),
+            Metric(name="count", datatype=DataType.Int64, value=count, timestamp=TS),
+        ],
+        parameters=[
+            TemplateParameter(name="unit", datatype=DataType.String, value="rpm"),
+            TemplateParameter(name="max", datatype=DataType.Double, value=100.0),
+        ],
+    )
+
+
+def test_tahu_reads_our_template_definition_and_instance() -> None:
+    nbirth = [
+        Metric(name="_types_/Motor", datatype=DataType.Template, value=_motor(True, 0.0, 0), timestamp=TS),
+        Metric(
+            name="Motor1", alias=5, datatype=DataType.Template, value=_motor(False, 12.5, 7), timestamp=TS
+        ),
+    ]
+    raw = _birth(nbirth)
+    assert not pb.Payload.FromString(raw).metrics[0].template_value.HasField("template_ref")
+    [got] = tahu_decode([raw])
+    assert got["ok"], got
+    definition, instance = (m["value"] for m in got["payload"]["metrics"])
+    assert (definition["isDefinition"], instance["isDefinition"], instance["templateRef"]) == (
+        True,
+        False,
+        "Motor",
+    )
+    # We omit template_ref in the definition (tck-id-payloads-template-definition-ref); Tahu's decoder
+    # shows the protobuf default "" for it (T-TEMPLATE-REF).
+    assert definition["templateRef"] == ""
+    assert [(m["name"], m["type"], m["value"]) for m in instance["metrics"]] == [
+        ("speed", "Double", 12.5),
+        ("count", "Int64", 7),
+    ]
+    assert instance["parameters"] == [
+        {"name": "unit", "type": "String", "value": "rpm"},
+        {"name": "max", "type": "Double", "value": 100.0},
+    ]
+
+
+def test_tahu_cannot_read_template_parameters_of_int32() -> None:
+    # Same restriction as T-DATASET-CELLS, for template parameters (T-TEMPLATE-PARAMS).
+    definition = Template(
+        is_definition=True, parameters=[TemplateParameter(name="n", datatype=DataType.Int32, value=3)]
+    )
+    [got] = tahu_decode(
+        [_birth([Metric(name="_types_/X", datatype=DataType.Template, value=definition, timestamp=TS)])]
+    )
+    assert not got["ok"] and "Invalid Parameter value" in got["error"], "update T-TEMPLATE-PARAMS in the docs"
+
+
+def test_we_read_tahu_template_definition_and_instance() -> None:
+    definition = {
+        "version": "1.0",
+        "isDefinition": True,
+        "metrics": [
+            {"name": "speed", "type": "Double", "value": 0.0, "timestamp": TS},
+            {"name": "on", "type": "Boolean", "value": False, "timestamp": TS},
+        ],
+        "parameters": [
+            {"name": "unit", "type": "String", "value": "rpm"},
+            {"name": "n", "type": "Int32", "value": -3},
+        ],
+    }
+    instance = {
+        "templateRef": "Motor",
+        "isDefinition": False,
+        "metrics": [{"name": "speed", "type": "Double", "value": 12.5, "timestamp": TS}],
+        "parameters": [{"name": "unit", "type": "String", "value": "rpm"}],
+    }
+    payload = {
+        "timestamp": TS,
+        "seq": 0,
+        "metrics": [
+            {"name": "_types_/Motor", "type": "Template", "timestamp": TS, "value": definition},
+            {"name": "Motor1", "type": "Template", "timestamp": TS, "value": instance},
+        ],
+    }
+    [raw] = tahu_encode([payload])
+    d, i = (m.value for m in decode_payload(raw).metrics)
+    assert isinstance(d, Template) and isinstance(i, Template)
+    assert (d.is_definition, d.template_ref, d.version) == (True, None, "1.0")
+    assert [(m.name, m.datatype, m.value) for m in d.metrics] == [
+        ("speed", DataType.Double, 0.0),
+        ("on", DataType.Boolean, False),
+    ]
+    assert [(p.name, p.datatype, p.value) for p in d.parameters] == [
+        ("unit", DataType.String, "rpm"),
+        ("n", DataType.Int32, -3),
+    ]
+    assert (i.is_definition, i.template_ref, [m.value for m in i.metrics]) == (False, "Motor", [12.5])
