@@ -358,3 +358,71 @@ def test_odoorpc_env_ref_db_list_and_relations(sandbox: Sandbox, odoo: odoorpc.O
     assert odoo.env["mrp.workcenter"].name_search("CNC") == [
         [sandbox.ids["workcenters"]["CNC1"], "CNC Mill 1"]
     ]
+
+
+def test_chatter_followers_and_manual_consumption(sandbox: Sandbox, odoo: odoorpc.ODOO) -> None:
+    ek = odoo.execute_kw
+    mo = new_mo(odoo, sandbox, "SHAFT-01", 4, "chatter")
+    message = ek(
+        "mrp.production",
+        "message_post",
+        [[mo]],
+        {
+            "body": "UNS bridge: 3 made <ok> [uns:abc]",
+            "message_type": "comment",
+            "subtype_xmlid": "mail.mt_note",
+        },
+    )
+    assert isinstance(message, int)  # api.returns('mail.message', lambda value: value.id)
+    found = ek(
+        "mail.message",
+        "search_read",
+        [[("model", "=", "mrp.production"), ("res_id", "=", mo), ("body", "ilike", "uns:abc")]],
+        {"fields": ["body", "author_id"]},
+    )
+    assert [m["id"] for m in found] == [message] and "&lt;ok&gt;" in found[0]["body"]
+    partner = ek("res.users", "read", [[sandbox.integration_uid], ["partner_id"]])[0]["partner_id"]
+    assert found[0]["author_id"] == partner
+    equipment = sandbox.ids["equipment"]["CNC Mill 1 spindle"]
+    assert (
+        ek("maintenance.equipment", "message_subscribe", [[equipment]], {"partner_ids": [partner[0]]}) is True
+    )
+    # the plant's own consumption figure: manual, so set_qty_producing leaves it alone
+    steel = read_one(odoo, "mrp.production", mo, ["move_raw_ids"])["move_raw_ids"]
+    ek(
+        "stock.move",
+        "write",
+        [steel, {"quantity": 1.7, "picked": True}],
+        {"context": {"force_manual_consumption": True}},
+    )
+    ek("mrp.production", "write", [[mo], {"qty_producing": 2}])
+    ek("mrp.production", "set_qty_producing", [[mo]])
+    assert read_one(odoo, "stock.move", steel[0], ["quantity", "manual_consumption"]) == {
+        "id": steel[0],
+        "quantity": 1.7,
+        "manual_consumption": True,
+    }
+    # a component outside the BoM added to the running order
+    bolt = sandbox.ids["products"]["BOLT"]
+    ek(
+        "mrp.production",
+        "write",
+        [
+            [mo],
+            {
+                "move_raw_ids": [
+                    [0, 0, {"product_id": bolt, "product_uom_qty": 3, "quantity": 3, "picked": True}]
+                ]
+            },
+        ],
+        {"context": {"force_manual_consumption": True}},
+    )
+    added = ek(
+        "stock.move",
+        "search_read",
+        [[("raw_material_production_id", "=", mo), ("product_id", "=", bolt)]],
+        {"fields": ["name", "state", "quantity", "picked", "additional", "location_dest_id"]},
+    )
+    assert len(added) == 1 and added[0]["state"] == "assigned" and added[0]["additional"] is True
+    assert added[0]["name"] == read_one(odoo, "mrp.production", mo, ["name"])["name"]
+    assert added[0]["location_dest_id"][1] == "Virtual Locations/Production"
