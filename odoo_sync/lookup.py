@@ -26,7 +26,6 @@ MO_FIELDS = (
     "origin",
     "workorder_ids",
     "move_raw_ids",
-    "production_location_id",
 )
 
 

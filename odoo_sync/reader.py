@@ -85,7 +85,8 @@ class OdooReader:
         self._lines = workcenter_lines(plant)
         self._cursor: datetime | None = None
         self._started = False
-        self._seen: dict[int, str] = {}  # mrp.production id -> write_date already handled
+        # mrp.production id -> (its write_date, its work orders' write_dates) already handled
+        self._seen: dict[int, tuple[Any, ...]] = {}
         self._published: dict[int, tuple[str, tuple[str, ...]]] = {}  # id -> (name, lines)
         self._wc_codes: dict[int, str | None] = {}
         self._products: dict[int, tuple[str | None, str | None]] = {}
@@ -134,13 +135,15 @@ class OdooReader:
     def _changed_order_ids(self, since: str | None) -> list[int]:
         rows = self.client.search_read("mrp.production", [("write_date", ">=", since)], ["write_date"])
         self._advance(rows)
-        ids = {int(r["id"]) for r in rows if self._seen.get(int(r["id"])) != r["write_date"]}
+        # Everything written in the window is read again: write_date has whole seconds, so a second
+        # change in the same second keeps the same write_date; the content fingerprint tells them apart.
+        ids = {int(r["id"]) for r in rows}
         # Starting or finishing a work order does not always touch its order's write_date.
         wos = self.client.search_read(
             "mrp.workorder", [("write_date", ">=", since)], ["production_id", "write_date"]
         )
         self._advance(wos)
-        ids.update(i for w in wos if (i := many2one_id(w["production_id"])) is not None)
+        ids.update(i for w in wos if (i := many2one_id(w["production_id"])))
         return sorted(ids)
 
     def _orders(self, ids: Sequence[int]) -> list[Change]:
@@ -152,15 +155,23 @@ class OdooReader:
         wo_ids = [w for r in rows for w in r["workorder_ids"]]
         workorders = {
             int(w["id"]): w
-            for w in self.client.read("mrp.workorder", wo_ids, ["workcenter_id", "state", "date_start"])
+            for w in self.client.read(
+                "mrp.workorder", wo_ids, ["workcenter_id", "state", "date_start", "write_date"]
+            )
         }
         self._learn_workcenters(workorders.values())
         self._learn_products({many2one_id(r["product_id"]) for r in rows} - set(self._products) - {None})
         changes: list[Change] = []
         for row in rows:
             mine = [workorders[w] for w in row["workorder_ids"] if w in workorders]
+            fingerprint = (
+                *(str(row.get(f)) for f in sorted(row)),
+                *((w["id"], w["state"], str(w["write_date"])) for w in mine),
+            )
+            if self._seen.get(int(row["id"])) == fingerprint:
+                continue  # seen in an earlier poll's overlap window
             changes.extend(self._order_changes(row, mine))
-            self._seen[int(row["id"])] = row["write_date"]
+            self._seen[int(row["id"])] = fingerprint
         return changes
 
     def _learn_products(self, ids: set[int | None]) -> None:

@@ -28,6 +28,10 @@ def _utc_ms(text: str) -> int:
     return int(datetime.strptime(text[:19], ODOO_FMT).replace(tzinfo=UTC).timestamp() * 1000)
 
 
+def _fingerprint(row: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(str(row.get(f)) for f in BLOCK_FIELDS)
+
+
 class HoldReader:
     """A hold is raised while a quality-loss time log of a work center is open (the work center shows
     blocked) and released when it is closed (Odoo's Unblock button, or date_end written)."""
@@ -35,7 +39,7 @@ class HoldReader:
     def __init__(self, client: OdooClient, lines: dict[str, Place]) -> None:
         self.client = client
         self._lines = lines
-        self._seen: dict[int, str] = {}
+        self._seen: dict[int, tuple[str, ...]] = {}
         self._published: dict[int, tuple[str, str]] = {}  # block id -> (line, ref)
         self._codes: dict[int, str | None] = {}
         self.last_rows: list[dict[str, Any]] = []
@@ -45,11 +49,12 @@ class HoldReader:
         domain.append(("date_end", "=", False) if since is None else ("write_date", ">=", since))
         rows = self.client.search_read("mrp.workcenter.productivity", domain, BLOCK_FIELDS, order="id")
         self.last_rows = rows
-        rows = [r for r in rows if self._seen.get(int(r["id"])) != r["write_date"]]
+        # Same-second changes keep write_date: the fingerprint is the content, not the stamp.
+        rows = [r for r in rows if self._seen.get(int(r["id"])) != _fingerprint(r)]
         self._learn(rows)
         changes: list[Any] = []
         for row in rows:
-            self._seen[int(row["id"])] = row["write_date"]
+            self._seen[int(row["id"])] = _fingerprint(row)
             code = self._codes.get(many2one_id(row["workcenter_id"]) or 0)
             if not code or code not in self._lines:
                 continue

@@ -116,6 +116,7 @@ def _scrap(
     delta = e.scrap_quantity - before
     if delta <= EPS:
         return [], 0.0
+    location = client.read_one(MO, int(target["id"]), ["production_location_id"])["production_location_id"]
     scrap_id = client.create(
         "stock.scrap",
         {
@@ -123,7 +124,7 @@ def _scrap(
             "scrap_qty": delta,
             "product_uom_id": many2one_id(target["product_uom_id"]),
             "production_id": int(target["id"]),
-            "location_id": many2one_id(target["production_location_id"]),
+            "location_id": many2one_id(location),
             "origin": e.event_id,
         },
     )
