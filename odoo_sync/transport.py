@@ -20,8 +20,9 @@ def quiet_secret_loggers() -> None:
     """Keep the loggers that would print credentials above DEBUG, whatever the root level is."""
     for name in SECRET_LOGGERS:
         logger = logging.getLogger(name)
-        if logger.getEffectiveLevel() < logging.INFO or logger.level < logging.INFO:
-            logger.setLevel(logging.INFO if name != "odoorpc" else logging.WARNING)
+        floor = logging.WARNING if name == "odoorpc" else logging.INFO
+        if logger.getEffectiveLevel() < floor:
+            logger.setLevel(floor)
 
 
 class OdooSettings(BaseModel):

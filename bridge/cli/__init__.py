@@ -15,6 +15,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bridge.cli.outbox_cmd",
     "bridge.cli.run_cmd",
     "bridge.cli.model_cmd",
+    "bridge.cli.odoo_cmd",
 )
 
 
