@@ -1,6 +1,7 @@
 """`python -m bench`: run every benchmark module, print each figure against its baseline, write results.json.
 
-Each module's `run(scale=...)` returns Figures (or their JSON dicts); every baseline is measured in the
+Every module in bench/ with a `run()` is run (codec and host ingest first); `run(scale=...)` when it
+takes a scale. It returns Figures (or their JSON dicts); every baseline is measured in the
 same run as its figure, on the same machine, so the ratios hold even when absolute rates wander.
 """
 
@@ -9,15 +10,18 @@ from __future__ import annotations
 import argparse
 import datetime
 import importlib
+import inspect
 import os
+import pkgutil
 import platform
 import sys
 import time
 from pathlib import Path
+from types import ModuleType
 
 from bench.results import Figure
 
-MODULES = ("bench.codec_bench", "bench.ingest_bench", "bench.outbox", "bench.windows")
+FIRST = ("bench.codec_bench", "bench.ingest_bench")  # then every other bench module, by name
 RESULTS = Path(__file__).resolve().parent / "results.json"
 HOST_TARGET = 0.70  # our HostApplication against the bare paho ceiling
 
@@ -35,6 +39,20 @@ def _figure(item: Figure | dict[str, object]) -> Figure:
     )
 
 
+def modules() -> list[str]:
+    """Every module of the bench package that has a `run` (helpers such as publisher have none)."""
+    import bench
+
+    names = [f"bench.{m.name}" for m in pkgutil.iter_modules(bench.__path__) if not m.name.startswith("_")]
+    return [n for n in FIRST if n in names] + sorted(n for n in names if n not in FIRST)
+
+
+def run_module(module: ModuleType, scale: float) -> list[Figure]:
+    run = module.run
+    takes_scale = "scale" in inspect.signature(run).parameters
+    return [_figure(f) for f in (run(scale=scale) if takes_scale else run())]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     ap.add_argument("--scale", type=float, default=1.0, help="work per figure (1.0 = the documented run)")
@@ -49,13 +67,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# load average at start {os.getloadavg()[0]:.2f} (a busy machine lowers rates, not ratios)")
     figures: list[Figure] = []
     failed: list[str] = []
-    for name in MODULES:
+    for name in modules():
         if args.only and not any(o in name for o in args.only):
             continue
         t0 = time.monotonic()
         try:
             module = importlib.import_module(name)
-            got = [_figure(f) for f in module.run(scale=args.scale)]
+            if not hasattr(module, "run"):
+                continue
+            got = run_module(module, args.scale)
         except Exception as exc:  # one broken module must not hide the others' figures
             print(f"!! {name} failed: {type(exc).__name__}: {exc}")
             failed.append(name)
