@@ -13,6 +13,7 @@ from odoo_sync.bootstrap import bootstrap
 from odoo_sync.check import check
 from odoo_sync.client import OdooClient
 from odoo_sync.errors import OdooError
+from odoo_sync.lineage import events_of_record, records_of_event
 from odoo_sync.transport import OdooSettings
 from uns_model.errors import PlantModelError
 from uns_model.loader import load_plant
@@ -60,6 +61,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--demo-orders", type=int, default=1, help="confirmed orders per finished product (default 1)"
     )
     b.set_defaults(func=_bootstrap)
+    t = cmds.add_parser(
+        "trace",
+        help="lineage: the Odoo records an event id made, or the event ids behind MODEL:ID",
+    )
+    t.add_argument("what", help="an event id, or a record as MODEL:ID (e.g. mrp.production:42)")
+    _connection_args(t)
+    t.set_defaults(func=_trace)
 
 
 def settings_from(args: argparse.Namespace) -> OdooSettings:
@@ -115,6 +123,24 @@ def _check(args: argparse.Namespace) -> int:
     print(f"{len(missing)} missing" if missing else "everything the bridge needs is there")
     client.close()
     return EXIT_MISSING if missing else EXIT_OK
+
+
+def _trace(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    try:
+        client = OdooClient.connect(settings)
+        if ":" in args.what:
+            model, _, rid = args.what.rpartition(":")
+            for event_id in events_of_record(client, model, int(rid)):
+                print(event_id)
+        else:
+            for ref in records_of_event(client, args.what):
+                print(f"{ref.model}:{ref.id}  {ref.name}")
+    except (OdooError, ValueError) as exc:
+        print(f"trace failed: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    client.close()
+    return EXIT_OK
 
 
 def _bootstrap(args: argparse.Namespace) -> int:

@@ -245,3 +245,30 @@ def test_unknown_order_is_a_dead_letter_with_a_reason(target: Target) -> None:
     with pytest.raises(PermanentDeliveryError) as err:
         target.deliver(produced(target, f"NOPE/{target.run}", 1))
     assert "no mrp.production" in err.value.reason
+
+
+def test_lineage_both_ways(target: Target) -> None:
+    from odoo_sync.lineage import events_of_record, records_of_event
+
+    mo, name = target.new_order("FG", 4)
+    report = produced(target, name, 2, scrap=1)
+    target.deliver(report)
+    stop = DowntimeStarted(
+        place=target.cell("cell-b"),
+        workcenter=target.wc_b,
+        state_code=4,
+        state="unplanned_stop",
+        reason="Tool breakage",
+        odoo_loss="Equipment Failure",
+        started_unix_ms=T0 + 42,
+        external_work_order_id=name,
+    )
+    block = target.deliver(stop).record_ids[0]
+    found = {(r.model, r.id) for r in records_of_event(target.client, report.event_id)}
+    assert ("mrp.production", mo) in found
+    assert any(model == "stock.scrap" for model, _ in found)
+    assert {(r.model, r.id) for r in records_of_event(target.client, stop.event_id)} == {
+        ("mrp.workcenter.productivity", block)
+    }
+    assert events_of_record(target.client, "mrp.production", mo) == [report.event_id]
+    assert events_of_record(target.client, "mrp.workcenter.productivity", block) == [stop.event_id]
