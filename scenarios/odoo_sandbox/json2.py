@@ -8,7 +8,15 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from .errors import NotFound, OdooError, Unauthorized, UnprocessableEntity, UserError, serialize_exception
+from .errors import (
+    NotFound,
+    OdooError,
+    PyTypeError,
+    Unauthorized,
+    UnprocessableEntity,
+    UserError,
+    serialize_exception,
+)
 from .orm import Model
 from .registry import Env
 from .rpc import MethodMissing, downgrade, public_method
@@ -82,7 +90,10 @@ def _handle(server: SandboxServer, method_http: str, path: str, headers: Any, bo
             inspect.signature(func).bind(records, **params)
         except TypeError as exc:
             raise UnprocessableEntity(exc.args[0]) from None
-        result = func(records, **params)
+        try:
+            result = func(records, **params)
+        except PyTypeError as exc:  # a parameter this version's signature does not have (bind() in Odoo)
+            raise UnprocessableEntity(str(exc.args[0])) from None
         if isinstance(result, Model):
             return result.ids
         return downgrade(func, name, result, single_create=False)

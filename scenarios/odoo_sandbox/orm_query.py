@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from .domain import DomainEvaluator
-from .errors import PyValueError
+from .errors import PyTypeError, PyValueError
 from .fields import Field
 
 if TYPE_CHECKING:
@@ -160,9 +160,19 @@ class QueryMixin:
 
     @api_model_q
     def name_search(
-        self, name: str = "", args: Sequence[Any] | None = None, operator: str = "ilike", limit: int = 100
+        self,
+        name: str = "",
+        args: Sequence[Any] | None = None,
+        operator: str = "ilike",
+        limit: int = 100,
+        domain: Sequence[Any] | None = None,
     ) -> list[list[Any]]:
-        domain = list(args or [])
+        """Odoo 19 renamed the domain parameter from args to domain; each version takes only its own."""
+        wrong = "domain" if self.env.version < 19 and domain is not None else None
+        wrong = wrong or ("args" if self.env.version >= 19 and args is not None else None)
+        if wrong:
+            raise PyTypeError(f"BaseModel.name_search() got an unexpected keyword argument '{wrong}'")
+        domain = list(args or domain or [])
         if name:
             domain.append((self._rec_name, operator, name))
         return [[r.id, r.display_name] for r in self.search(domain, limit=limit)]

@@ -121,7 +121,12 @@ def seed_base(registry: Registry, admin_password: str) -> None:
         xmlid(env, f"stock.{xml}", "stock.location", loc.id)
     team = env["maintenance.team"].create({"name": "Internal Maintenance", "company_id": company.id})
     xmlid(env, "maintenance.equipment_team_maintenance", "maintenance.team", team.id)
-    for xml, name, internal in (("mt_comment", "Discussions", False), ("mt_note", "Note", True)):
+    subtypes = (
+        ("mt_comment", "Discussions", False),
+        ("mt_note", "Note", True),
+        ("mt_activities", "Activities", True),
+    )
+    for xml, name, internal in subtypes:
         subtype = env["mail.message.subtype"].create({"name": name, "internal": internal})
         xmlid(env, f"mail.{xml}", "mail.message.subtype", subtype.id)
     for xml, name, sequence, active in ACTIVITY_TYPES:

@@ -21,6 +21,13 @@ from .seed import add_api_key, add_user, seed_base, seed_plant
 log = logging.getLogger(__name__)
 SUPPORTED_VERSIONS = ("17.0", "18.0", "19.0")
 SESSION_MAX_AGE = 604800
+JSON_MIMETYPES = ("application/json", "application/json-rpc")
+#: werkzeug's BadRequest page, as Odoo 18 answers a type='json' route called without a JSON body
+WRONG_TYPE_HTML = (
+    "<!doctype html>\n<html lang=en>\n<title>400 Bad Request</title>\n<h1>Bad Request</h1>\n"
+    "<p>Request inferred type is compatible with [&#39;http&#39;] "
+    "but &#39;{path}&#39; is type=&#39;json&#39;.</p>\n"
+)
 REDIRECT_HTML = (
     "<!doctype html>\n<html lang=en>\n<title>Redirecting...</title>\n<h1>Redirecting...</h1>\n"
     '<p>You should be redirected automatically to the target URL: <a href="{target}">{target}</a>. '
@@ -104,6 +111,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if method != "POST" or not _is_jsonrpc_path(path):
             self._send(404, NOT_FOUND_HTML.encode(), "text/html; charset=utf-8")
+            return
+        if (self.headers.get("Content-Type") or "").split(";")[0].strip() not in JSON_MIMETYPES:
+            self._send(400, WRONG_TYPE_HTML.format(path=path).encode(), "text/html; charset=utf-8")
             return
         try:
             request = json.loads(body or b"{}")

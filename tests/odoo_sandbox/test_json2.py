@@ -24,6 +24,9 @@ def client(sandbox19: Sandbox) -> Iterator[httpx.Client]:
         yield http
 
 
+UNPROCESSABLE = "werkzeug.exceptions.UnprocessableEntity"
+
+
 def call(client: httpx.Client, model: str, method: str, **body: Any) -> Any:
     response = client.post(f"/{model}/{method}", json=body)
     assert response.status_code == 200, response.text
@@ -116,3 +119,9 @@ def test_no_json2_on_18(sandbox: Sandbox) -> None:
     )
     assert response.status_code == 303
     assert response.headers["Location"] == "/web/login?redirect=%2Fjson%2F2%2Fmrp.production%2Fsearch_read%3F"
+
+
+def test_name_search_takes_domain_on_19(client: httpx.Client) -> None:
+    assert call(client, "mrp.workcenter", "name_search", name="CNC", domain=[])[0][1] == "CNC Mill 1"
+    old_style = client.post("/mrp.workcenter/name_search", json={"name": "CNC", "args": []})
+    assert error(old_style, 422, UNPROCESSABLE)["arguments"][1] == 422

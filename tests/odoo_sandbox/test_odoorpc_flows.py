@@ -426,3 +426,44 @@ def test_chatter_followers_and_manual_consumption(sandbox: Sandbox, odoo: odoorp
     assert len(added) == 1 and added[0]["state"] == "assigned" and added[0]["additional"] is True
     assert added[0]["name"] == read_one(odoo, "mrp.production", mo, ["name"])["name"]
     assert added[0]["location_dest_id"][1] == "Virtual Locations/Production"
+
+
+def test_behaviour_checked_on_a_real_odoo_18(sandbox: Sandbox, odoo: odoorpc.ODOO) -> None:
+    """Answers seen on the local Odoo 18.0 (not in the captures): write_date, closed orders, activities."""
+    ek = odoo.execute_kw
+    mo = new_mo(odoo, sandbox, "SHAFT-01", 2, "checked")
+    before = read_one(odoo, "mrp.production", mo, ["write_date", "move_raw_ids"])
+    sandbox.server.registry.transaction(
+        lambda: sandbox.server.env().cr.execute(
+            "UPDATE mrp_production SET write_date='2000-01-01 00:00:00' WHERE id=?", (mo,)
+        )
+    )
+    ek("stock.move", "write", [before["move_raw_ids"], {"quantity": 0.5}])  # no new state: no stamp
+    assert read_one(odoo, "mrp.production", mo, ["write_date"])["write_date"] == "2000-01-01 00:00:00"
+    ek("stock.move", "write", [before["move_raw_ids"], {"picked": True}])  # confirmed -> progress: stamped
+    assert read_one(odoo, "mrp.production", mo, ["write_date", "state"])["state"] == "progress"
+    assert read_one(odoo, "mrp.production", mo, ["write_date"])["write_date"] > "2000-01-01 00:00:00"
+    cancelled = new_mo(odoo, sandbox, "SHAFT-01", 2, "checked")
+    assert ek("mrp.production", "action_cancel", [[cancelled]]) is True
+    assert ek("mrp.production", "button_mark_done", [[cancelled]]) is True
+    assert read_one(odoo, "mrp.production", cancelled, ["state"])["state"] == "cancel"
+    ek(
+        "mrp.production",
+        "activity_schedule",
+        [[mo]],
+        {"act_type_xmlid": "mail.mail_activity_data_warning", "summary": "hold", "note": "<p>n</p>"},
+    )
+    activity = ek("mail.activity", "search", [[("res_model", "=", "mrp.production"), ("res_id", "=", mo)]])
+    message = ek("mail.activity", "action_feedback", [activity], {"feedback": "released"})
+    assert isinstance(message, int)
+    assert ek("mail.activity", "search", [[("id", "in", activity)]]) == []
+    assert ek("mrp.workcenter", "name_search", [], {"name": "CNC", "args": []})[0][1] == "CNC Mill 1"
+    with pytest.raises(odoorpc.error.RPCError, match="unexpected keyword argument 'domain'"):
+        ek("mrp.workcenter", "name_search", [], {"name": "CNC", "domain": []})
+
+
+def test_json_route_refuses_a_body_that_is_not_json(sandbox: Sandbox) -> None:
+    import httpx
+
+    response = httpx.post(f"{sandbox.url}/jsonrpc", content=b"{}", headers={"Content-Type": "text/plain"})
+    assert response.status_code == 400 and "is type=&#39;json&#39;" in response.text

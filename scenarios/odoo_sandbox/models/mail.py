@@ -30,6 +30,11 @@ MESSAGE_TYPES = [
 ]
 
 
+def escape(text: str) -> str:
+    """markupsafe.escape, which Odoo applies to a plain-text body: & < > " ' as entities."""
+    return html.escape(text, quote=False).replace('"', "&#34;").replace("'", "&#39;")
+
+
 class MailMessageSubtype(Model):
     _name = "mail.message.subtype"
     _description = "Message subtypes"
@@ -89,7 +94,7 @@ class MailThread(Model):
             subtype_id = su.ref(subtype_xmlid if "." in subtype_xmlid else f"mail.{subtype_xmlid}").id
         if not subtype_id:
             subtype_id = su.ref("mail.mt_note").id
-        text = body if body_is_html else f"<p>{html.escape(body)}</p>" if body else ""
+        text = body if body_is_html else f"<p>{escape(body)}</p>" if body else ""
         message: Model = self.env["mail.message"].create(
             {
                 "body": text,
@@ -204,16 +209,40 @@ class MailActivity(Model):
                 f"(Record: {model}({self.res_id},), User: {self.env.uid})"
             )
 
-    def action_feedback(self, feedback: str = "", attachment_ids: list[int] | None = None) -> bool:
-        """Mark done: Odoo archives done activities (keep_done) or deletes them; the sandbox archives."""
-        self.sudo().write({"active": False, "note": feedback or self.note})
-        return True
+    def action_feedback(self, feedback: str = "", attachment_ids: list[int] | None = None) -> Any:
+        """Mark done (_action_done): a message on the document says so, the activity goes; returns the id
+        of the first message, as Odoo 18 does."""
+        messages: list[int] = []
+        for activity in self.sudo():
+            record = self.env[activity.res_model].browse(activity.res_id)
+            kind = activity.activity_type_id.name or "Activity"
+            body = f"<p>{escape(kind)} done{': ' + escape(activity.summary) if activity.summary else ''}</p>"
+            if feedback:
+                body += f"<p>Feedback: {escape(feedback)}</p>"
+            message = (
+                self.env["mail.message"]
+                .sudo()
+                .create(
+                    {
+                        "body": body,
+                        "message_type": "notification",
+                        "model": activity.res_model,
+                        "res_id": activity.res_id,
+                        "record_name": record.sudo().display_name,
+                        "subtype_id": self.env.derive(su=True).ref("mail.mt_activities").id,
+                        "author_id": self.env.user.sudo().partner_id.id,
+                    }
+                )
+            )
+            messages.append(message.id)
+        self.unlink()
+        return messages[0] if messages else False
 
     action_feedback._rpc = "multi"  # type: ignore[attr-defined]
 
     @api_multi
-    def action_done(self) -> bool:
-        return self.action_feedback()
+    def action_done(self) -> Any:
+        return self.filtered(lambda r: r.active).action_feedback()
 
 
 class ActivityMixin(MailThread):

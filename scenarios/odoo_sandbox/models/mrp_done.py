@@ -16,8 +16,7 @@ from .mrp_production import EPS, _lots, backorder_name
 def pre_mark_done(productions: Model) -> Any:
     for mo in productions:
         if mo.state in ("cancel", "done"):
-            # unverified against Odoo (its UI hides the button then); refused rather than re-posted
-            raise UserError(f"Manufacturing order {mo.name} is already {mo.state}.")
+            continue
         if mo.state == "draft":
             mo.action_confirm()  # Odoo's _action_done confirms draft moves on the way
         if abs(mo.qty_producing) > EPS:
@@ -99,6 +98,10 @@ def _consumption_issues(productions: Model) -> list[tuple[Model, Model, float, f
 
 
 def mark_done(productions: Model) -> Any:
+    # Odoo 18 answers True for done and cancelled orders and leaves them as they are (checked on 18.0)
+    productions = productions.filtered(lambda mo: mo.state not in ("done", "cancel"))
+    if not productions:
+        return True
     res = pre_mark_done(productions)
     if res is not True:
         return res

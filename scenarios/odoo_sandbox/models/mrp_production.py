@@ -156,15 +156,12 @@ class MrpProduction(ActivityMixin, Model):
             (mo.move_raw_ids | mo.move_finished_ids).unlink()
             mo.workorder_ids.unlink()
 
-    def _recompute_state(self, touch: bool = False) -> None:
-        """_compute_state: the rules that move an order between confirmed, progress and to_close.
-
-        A stored computed field that changes is written with write_date (models.py _write_multi), so a
-        new state, or (touch) a change of the moves its stored computes follow, stamps the order."""
+    def _recompute_state(self) -> None:
+        """_compute_state: the rules that move an order between confirmed, progress and to_close. A new
+        state is written with write_date (models.py _write_multi); other changes of its moves or work
+        orders leave the order's write_date alone, as the real Odoo 18 does."""
         for mo in self.sudo():
             if mo.state in ("draft", "cancel", "done"):
-                if touch:
-                    mo._touch()
                 continue
             wo_states = mo.workorder_ids.mapped("state")
             if (wo_states and all(s in ("done", "cancel") for s in wo_states)) or (
@@ -180,17 +177,11 @@ class MrpProduction(ActivityMixin, Model):
             else:
                 new = "confirmed"
             if new != mo.state:
-                mo.env.cr.execute('UPDATE "mrp_production" SET state=? WHERE id=?', (new, mo.id))
+                mo.env.cr.execute(
+                    'UPDATE "mrp_production" SET state=?, write_date=?, write_uid=? WHERE id=?',
+                    (new, now_string(), self.env.uid, mo.id),
+                )
                 mo.env.invalidate(self._name)
-            if new != mo.state or touch:
-                mo._touch()
-
-    def _touch(self) -> None:
-        self.env.cr.execute(
-            'UPDATE "mrp_production" SET write_date=?, write_uid=? WHERE id=?',
-            (now_string(), self.env.uid, self.id),
-        )
-        self.env.invalidate(self._name)
 
     # ---- create / write --------------------------------------------------------------------
     def _prepare_create(self, vals: dict[str, Any]) -> dict[str, Any]:

@@ -167,7 +167,7 @@ class StockMove(Model):
             if {"quantity", "picked", "state", "lot_ids"} & set(vals):
                 sync_move_line(move)
         if {"quantity", "picked", "state", "quantity_done"} & set(vals):
-            self.mapped("raw_material_production_id")._recompute_state(touch=True)
+            self.mapped("raw_material_production_id")._recompute_state()
         return bool(result)
 
     write._rpc = "multi"  # type: ignore[attr-defined]

@@ -274,4 +274,4 @@ class MrpWorkorder(Model):
     def _post_write(self, vals: dict[str, Any]) -> None:
         if "state" in vals:
             for production in self.mapped("production_id"):
-                production._recompute_state(touch=True)
+                production._recompute_state()
