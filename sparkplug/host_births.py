@@ -85,6 +85,8 @@ def read_birth(
         scope.by_name[name] = slot
         if alias is not None:
             scope.by_alias[alias] = slot
+            if alias == 0:
+                scope.alias_first = False
         scope.handles.append(info.handle)
         try:
             value = metric_value(m, int(dt))

@@ -178,19 +178,30 @@ class Ingest:
     ) -> None:
         by_alias = scope.by_alias
         by_name = scope.by_name
+        # Alias first, as DATA normally comes (alias only); an absent alias reads as 0, so when a birth
+        # gave some metric alias 0 the name must be looked at first.
+        alias_first = scope.alias_first
         received = now_ms()
         pts = payload.timestamp or received
-        batch = UpdateBatch(node.group_id, node.edge_node_id, device_id, mt, payload.seq, received)
+        handles: list[int] = []
+        values: list[Any] = []
+        stamps: list[int] = []
+        hist: list[bool] = []
         # Bound methods held in locals: this loop runs once per metric of every DATA message.
-        add_handle = batch.handles.append
-        add_value = batch.values.append
-        add_stamp = batch.timestamps_ms.append
-        add_hist = batch.historical.append
+        add_handle = handles.append
+        add_value = values.append
+        add_stamp = stamps.append
+        add_hist = hist.append
         unknown = 0
         bad: SparkplugDecodeError | None = None
         for m in payload.metrics:
-            name = m.name
-            slot = by_name.get(name) if name else by_alias.get(m.alias)
+            if alias_first:
+                slot = by_alias.get(m.alias)
+                if slot is None:
+                    slot = by_name.get(m.name)
+            else:
+                name = m.name
+                slot = by_name.get(name) if name else by_alias.get(m.alias)
             if slot is None:
                 unknown += 1
                 continue
@@ -205,7 +216,6 @@ class Ingest:
             add_value(value)
             add_stamp(m.timestamp or pts)
             add_hist(m.is_historical)
-        handles = batch.handles
         if bad is not None:
             self.reject(topic, raw, bad.reason, str(bad), source)
         if unknown:
@@ -213,11 +223,31 @@ class Ingest:
                 node, topic, raw, "unknown_alias", f"{unknown} metric(s) not in the birth", source
             )
         if handles:
-            self.stats.metrics_in += len(handles)
-            self.stats.batches += 1
-            self._emit_batch(batch)
+            stats = self.stats
+            stats.metrics_in += len(handles)
+            stats.batches += 1
+            self._emit_batch(
+                UpdateBatch(
+                    node.group_id,
+                    node.edge_node_id,
+                    device_id,
+                    mt,
+                    payload.seq,
+                    received,
+                    handles,
+                    values,
+                    stamps,
+                    hist,
+                )
+            )
 
     def _check_seq(self, node: NodeSession, payload: Any, topic: str) -> None:
+        tracker = node.seq
+        seq = payload.seq
+        # The usual case, without the clock: a present (non-zero) seq that is the next one.
+        if seq and tracker.front is not None and seq == (tracker.front + 1) & 0xFF:
+            tracker.front = seq
+            return
         if not payload.HasField("seq"):
             if not self.lenient:
                 self._gap(node, "missing_seq", f"{topic}: message without seq")

@@ -163,6 +163,7 @@ class MetricScope:
     by_alias: dict[int, Slot] = field(default_factory=dict)
     by_name: dict[str, Slot] = field(default_factory=dict)
     handles: list[int] = field(default_factory=list)
+    alias_first: bool = True  # False once a birth uses alias 0 (indistinguishable from no alias)
 
 
 @dataclass(slots=True)
