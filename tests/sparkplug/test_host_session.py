@@ -252,3 +252,15 @@ def test_device_messages_without_their_births_ask_for_rebirth(broker, wire, host
     assert reasons == ["no_birth", "unknown_device"]
     assert h.stats()["rejected"] == {"no_birth": 1, "unknown_device": 1}
     assert h.rejected[0].payload == dbirth
+
+
+def test_alias_zero_and_names_in_data_resolve_right(broker, wire, hosts, uid):
+    """An absent alias reads as 0 on the wire: with a birth using alias 0, names must still win."""
+    got = Collector()
+    h = start_host(hosts, broker.url, uid, got)
+    birth = sp(0, ("bdSeq", None, I64, 0), ("a", 0, DBL, 1.0), ("b", 1, DBL, 2.0))
+    wire.publish(f"spBv1.0/{uid}/NBIRTH/e1", birth, qos=0)
+    got.wait_for(lambda e: isinstance(e, NodeBirth))
+    wire.publish(f"spBv1.0/{uid}/NDATA/e1", sp(1, ("b", None, None, 5.0), (None, 0, None, 6.0)), qos=0)
+    b = got.wait_for(batch_with_seq(1))
+    assert [h.registry[x].name for x in b.handles] == ["b", "a"] and b.values == [5.0, 6.0]
