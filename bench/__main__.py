@@ -87,12 +87,12 @@ def main(argv: list[str] | None = None) -> int:
     from bench.results import write
 
     write(figures, args.out)
-    host = [f for f in figures if f.name == "ingest our HostApplication"]
-    if host:
-        verdict = "met" if host[0].ratio >= HOST_TARGET else "MISSED"
-        print(
-            f"\nhost ingest {host[0].ratio:.1%} of the bare paho ceiling: target {HOST_TARGET:.0%} {verdict}"
-        )
+    print()
+    for name in ("ingest our HostApplication", "ingest our HostApplication (CPU)"):
+        for f in figures:
+            if f.name == name:
+                verdict = "met" if f.ratio >= HOST_TARGET else "MISSED"
+                print(f"{name}: {f.ratio:.1%} of the bare paho ceiling, target {HOST_TARGET:.0%} {verdict}")
     print(f"{len(figures)} figures in {time.monotonic() - started:.0f} s, written to {args.out}")
     return 1 if failed else 0
 
