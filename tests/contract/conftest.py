@@ -9,7 +9,7 @@ import pytest
 from tests.contract.harness import Target, prepare, real_settings, sandbox_target
 
 
-@pytest.fixture(scope="module", params=["sandbox", "real"])
+@pytest.fixture(scope="module", params=["sandbox", "sandbox19", "real"])
 def target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
     if request.param == "real":
         settings = real_settings()
@@ -23,5 +23,6 @@ def target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         t.client.close()
         t.admin.close()
         return
-    with sandbox_target(tmp_path_factory.mktemp("odoo_sandbox")) as t:
+    version = "19.0" if request.param == "sandbox19" else "18.0"
+    with sandbox_target(tmp_path_factory.mktemp("odoo_sandbox"), version) as t:
         yield t

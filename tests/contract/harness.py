@@ -207,9 +207,9 @@ def prepare(name: str, bridge: OdooSettings, admin: OdooSettings) -> Target:
 
 
 @contextmanager
-def sandbox_target(tmp: Path) -> Iterator[Target]:
-    """The Odoo sandbox (scenarios/odoo_sandbox), Odoo 18 flavour, with a least-privilege bridge user."""
+def sandbox_target(tmp: Path, version: str = "18.0") -> Iterator[Target]:
+    """The Odoo sandbox (scenarios/odoo_sandbox) with a least-privilege bridge user; 19.0 speaks JSON-2."""
     from tests.contract.sandbox import start_sandbox
 
-    with start_sandbox(tmp) as (bridge, admin):
-        yield prepare("sandbox", bridge, admin)
+    with start_sandbox(tmp, version) as (bridge, admin):
+        yield prepare(f"sandbox {version}", bridge, admin)

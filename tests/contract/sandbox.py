@@ -22,7 +22,9 @@ def start_sandbox(tmp: Path, version: str = "18.0") -> Iterator[tuple[OdooSettin
         uid = server.add_user("uns-bridge", "UNS Bridge", BRIDGE_GROUPS)
         key = server.add_api_key(uid, "uns-bridge")
         bridge = OdooSettings(url=server.url, db=server.db_name, user="uns-bridge", key=SecretStr(key))
-        admin = OdooSettings(url=server.url, db=server.db_name, user="admin", key=SecretStr("admin"))
+        # JSON-2 (19+) takes API keys only; JSON-RPC also takes the password.
+        admin_key = server.add_api_key(2, "admin") if version >= "19" else "admin"
+        admin = OdooSettings(url=server.url, db=server.db_name, user="admin", key=SecretStr(admin_key))
         yield bridge, admin
     finally:
         server.stop()
