@@ -17,6 +17,8 @@ DATE_FORMAT = "%Y-%m-%d"
 STORED_COLUMN_TYPES = {
     "char": "TEXT",
     "text": "TEXT",
+    "html": "TEXT",
+    "many2one_reference": "INTEGER",
     "selection": "TEXT",
     "date": "TEXT",
     "datetime": "TEXT",
@@ -90,6 +92,9 @@ class Field:
             out["domain"] = []
         if self.type == "one2many":
             out["relation_field"] = self.inverse
+        if self.type == "many2one_reference":
+            out["model_field"] = self.help
+            out["help"] = ""
         if self.type in ("char", "text"):
             out["translate"] = False
             if self.type == "char":
@@ -105,6 +110,15 @@ def Char(string: str = "", **kw: Any) -> Field:
 
 def Text(string: str = "", **kw: Any) -> Field:
     return Field("text", string, **kw)
+
+
+def Html(string: str = "", **kw: Any) -> Field:
+    return Field("html", string, **kw)
+
+
+def Many2oneReference(string: str = "", model_field: str = "", **kw: Any) -> Field:
+    """An id whose model another field names (res_id next to res_model)."""
+    return Field("many2one_reference", string, help=model_field, **kw)
 
 
 def Integer(string: str = "", **kw: Any) -> Field:
@@ -159,7 +173,7 @@ def parse_datetime(value: str) -> datetime:
 
 def to_storage(f: Field, value: Any, model: str) -> Any:
     """Convert a wire value (from create/write) to the column value; raise ValueError as Odoo would."""
-    if f.type in ("integer", "many2one"):
+    if f.type in ("integer", "many2one", "many2one_reference"):
         if value is False or value is None:
             return None
         if f.type == "many2one" and isinstance(value, list | tuple):
@@ -199,8 +213,8 @@ def from_storage(f: Field, raw: Any) -> Any:
     """Column value -> the Python value business logic sees (False for empty, as Odoo reads it)."""
     if f.type == "boolean":
         return bool(raw)
-    if f.type in ("integer", "float"):
-        return raw if raw is not None else (0 if f.type == "integer" else 0.0)
+    if f.type in ("integer", "float", "many2one_reference"):
+        return raw if raw is not None else (0.0 if f.type == "float" else 0)
     if f.type == "many2many":
         return json.loads(raw) if raw else []
     return raw if raw is not None else False

@@ -11,10 +11,11 @@ from ..fields import (
     Char,
     Date,
     Datetime,
+    Html,
     Integer,
     Many2one,
+    Many2oneReference,
     Selection,
-    Text,
     now_string,
     today_string,
 )
@@ -31,8 +32,9 @@ MESSAGE_TYPES = [
 
 
 def escape(text: str) -> str:
-    """markupsafe.escape, which Odoo applies to a plain-text body: & < > " ' as entities."""
-    return html.escape(text, quote=False).replace('"', "&#34;").replace("'", "&#39;")
+    """A plain-text body as Odoo 18 stores it: escaped, then sanitized, which leaves & < > as entities
+    and quotes as they were (checked on a real 18.0)."""
+    return html.escape(text, quote=False)
 
 
 class MailMessageSubtype(Model):
@@ -50,11 +52,11 @@ class MailMessage(Model):
     _description = "Message"
     _order = "id desc"
     _rec_name = "record_name"
-    body = Text("Contents", default="")
+    body = Html("Contents", default="")
     subject = Char("Subject")
     date = Datetime("Date", default=lambda rec: now_string())
     model = Char("Related Document Model")
-    res_id = Integer("Related Document ID")
+    res_id = Many2oneReference("Related Document ID", model_field="model")
     record_name = Char("Message Record Name")
     message_type = Selection(MESSAGE_TYPES, "Type", default="comment", required=True)
     subtype_id = Many2one("mail.message.subtype", "Subtype")
@@ -164,11 +166,11 @@ class MailActivity(Model):
     _rec_name = "summary"
     res_model_id = Many2one("ir.model", "Document Model", required=True)
     res_model = Char("Related Document Model", compute="_compute_res_model", store=False)
-    res_id = Integer("Related Document ID")
+    res_id = Many2oneReference("Related Document ID", model_field="res_model")
     res_name = Char("Document Name", compute="_compute_res_name", store=False)
     activity_type_id = Many2one("mail.activity.type", "Activity Type")
     summary = Char("Summary")
-    note = Text("Note")
+    note = Html("Note")
     date_deadline = Date("Due Date", required=True, default=lambda rec: today_string())
     user_id = Many2one("res.users", "Assigned to", default=lambda rec: rec.env.uid)
     active = Boolean("Active", default=True)

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..fields import Boolean, Char, Date, Datetime, Integer, Many2one, One2many, Selection, Text, today_string
+from ..fields import (
+    Boolean,
+    Char,
+    Date,
+    Datetime,
+    Html,
+    Integer,
+    Many2one,
+    One2many,
+    Selection,
+    today_string,
+)
 from ..orm import Model
 from .mail import ActivityMixin
 
@@ -34,7 +45,7 @@ class MaintenanceEquipment(ActivityMixin):
     active = Boolean("Active", default=True)
     serial_no = Char("Serial Number")
     model = Char("Model")
-    note = Text("Note")
+    note = Html("Note")
     technician_user_id = Many2one("res.users", "Technician")
     maintenance_team_id = Many2one("maintenance.team", "Maintenance Team")
     company_id = Many2one("res.company", "Company")
@@ -68,7 +79,7 @@ class MaintenanceRequest(ActivityMixin):
     _description = "Maintenance Request"
     _order = "id desc"
     name = Char("Subjects", required=True)
-    description = Text("Description")
+    description = Html("Description")
     request_date = Date("Request Date", default=lambda rec: today_string())
     owner_user_id = Many2one("res.users", "Created by User", default=lambda rec: rec.env.uid)
     equipment_id = Many2one("maintenance.equipment", "Equipment")

@@ -11,11 +11,11 @@ from ..fields import (
     Char,
     Datetime,
     Float,
+    Html,
     Many2many,
     Many2one,
     One2many,
     Selection,
-    Text,
     now_string,
 )
 from ..orm import Model, api_multi
@@ -182,7 +182,7 @@ class StockLot(ActivityMixin):
     product_id = Many2one("product.product", "Product", required=True)
     product_uom_id = Many2one("uom.uom", "Unit of Measure", related="product_id.uom_id")
     company_id = Many2one("res.company", "Company")
-    note = Text("Description")
+    note = Html("Description")
     expiration_date = Datetime("Expiration Date")
 
     def _check_constraints(self) -> None:
