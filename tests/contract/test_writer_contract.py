@@ -274,3 +274,39 @@ def test_lineage_both_ways(target: Target) -> None:
     }
     assert events_of_record(target.client, "mrp.production", mo) == [report.event_id]
     assert events_of_record(target.client, "mrp.workcenter.productivity", block) == [stop.event_id]
+
+
+def test_lost_answers_are_found_by_the_retry(target: Target) -> None:
+    """Odoo applies a write but the answer is lost (timeout, dropped connection): the outbox
+    delivers again, and the lookups find the write instead of doing it twice."""
+    from urllib.parse import urlsplit
+
+    from odoo_sync.writer import OdooWriter
+    from tests.contract.harness import outbound
+    from tests.contract.lossy_proxy import LossyProxy
+    from uns_model.delivery import TransientDeliveryError
+
+    url = urlsplit(target.bridge.url)
+    proxy = LossyProxy(url.hostname or "127.0.0.1", url.port or 80)
+    writer = OdooWriter(target.bridge.model_copy(update={"url": f"http://127.0.0.1:{proxy.port}"}))
+    try:
+        mo, name = target.new_order("FG", 10)
+        report = produced(target, name, 6)
+        proxy.arm(b"set_qty_producing")  # in the JSON-RPC body, in the JSON-2 path
+        with pytest.raises(TransientDeliveryError):
+            writer.deliver(outbound(report))
+        assert proxy.lost == 1 and target.mo(mo, "qty_producing")["qty_producing"] == 6
+        assert writer.deliver(outbound(report)).record_ids == [mo]
+        done = GoodsFinished(
+            place=target.cell(), external_work_order_id=name, quantity=6, finished_unix_ms=T0
+        )
+        proxy.arm(b'"skip_backorder"')  # the call that completes and splits
+        with pytest.raises(TransientDeliveryError):
+            writer.deliver(outbound(done))
+        assert proxy.lost == 2 and target.mo(mo, "state")["state"] == "done"
+        assert writer.deliver(outbound(done)).record_ids[0] == mo
+        chain = target.admin.search("mrp.production", [("name", "=like", f"{name}-%")])
+        assert len(chain) == 2  # the done order and one backorder, not two
+    finally:
+        writer.close()
+        proxy.close()
