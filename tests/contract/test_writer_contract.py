@@ -134,6 +134,17 @@ def test_consumption_with_scrap(target: Target) -> None:
         (2, first.event_id, "done"),
         (1, second.event_id, "done"),
     ]
+    # Completing 6 of 10 with 7.5 of A consumed (the BoM says 6) and a shim outside the BoM: Odoo
+    # answers with its consumption warning, then its backorder wizard; both answered by context.
+    finished = GoodsFinished(
+        place=target.cell(), external_work_order_id=name, quantity=6, finished_unix_ms=T0
+    )
+    receipt_done = target.deliver_twice(finished)
+    assert "mrp.consumption.warning" in (receipt_done.detail or "")
+    assert "mrp.production.backorder" in (receipt_done.detail or "")
+    assert target.mo(mo, "state")["state"] == "done" and len(receipt_done.record_ids) == 2
+    consumed_done = target.admin.read_one("stock.move", receipt.record_ids[0], ["quantity", "state"])
+    assert consumed_done == {"id": receipt.record_ids[0], "quantity": 7.5, "state": "done"}
 
 
 def test_downtime_interval(target: Target) -> None:
@@ -310,3 +321,23 @@ def test_lost_answers_are_found_by_the_retry(target: Target) -> None:
     finally:
         writer.close()
         proxy.close()
+
+
+def test_events_the_writer_cannot_take_are_dead_letters(target: Target) -> None:
+    from tests.contract.harness import outbound
+    from uns_model.delivery import OutboundEvent
+
+    good = outbound(produced(target, f"ANY/{target.run}", 1))
+    wrong_id = good.model_copy(update={"event_id": "00000000-0000-5000-8000-000000000000"})
+    with pytest.raises(PermanentDeliveryError, match="differs"):
+        target.writer.deliver(wrong_id)
+    broken = OutboundEvent.model_validate(
+        {**good.model_dump(), "payload": {**good.payload, "good_quantity": -1}}
+    )
+    with pytest.raises(PermanentDeliveryError, match="does not fit"):
+        target.writer.deliver(broken)
+    unknown = OutboundEvent.model_validate(
+        {**good.model_dump(), "contract": "x", "payload": {"contract": "x"}}
+    )
+    with pytest.raises(PermanentDeliveryError):
+        target.writer.deliver(unknown)
