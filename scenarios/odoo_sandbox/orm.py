@@ -50,6 +50,8 @@ class Model(QueryMixin):
     _order: ClassVar[str] = "id"
     _rec_name: ClassVar[str] = "name"
     _since: ClassVar[int] = 0
+    #: fields name_search looks in (Odoo's _rec_names_search), default: the _rec_name
+    _rec_names_search: ClassVar[tuple[str, ...]] = ()
     _until: ClassVar[int] = 99
     _fields: ClassVar[dict[str, Field]] = {}
 
@@ -325,11 +327,10 @@ class Model(QueryMixin):
         if f.type == "many2one" and stored is not None:
             co = self.env[f.comodel or ""]
             if not co.sudo().browse(stored).exists():
-                raise ValidationError(
-                    "The operation cannot be completed: another model requires the record being deleted. "
-                    "If possible, archive it instead.\n\n"
-                    f"Model: {self._description} ({self._name})\n"
-                    f"Constraint: {self._table()}_{f.name}_fkey\n"
+                # Odoo's computes and constraints read the new record first (real 18.0 answers so)
+                raise MissingError(
+                    "Record does not exist or has been deleted.\n"
+                    f"(Record: {co._name}({stored},), User: {self.env.uid})"
                 )
         return stored
 

@@ -174,5 +174,6 @@ class QueryMixin:
             raise PyTypeError(f"BaseModel.name_search() got an unexpected keyword argument '{wrong}'")
         domain = list(args or domain or [])
         if name:
-            domain.append((self._rec_name, operator, name))
+            names = getattr(self, "_rec_names_search", ()) or (self._rec_name,)
+            domain = [*(["|"] * (len(names) - 1)), *[(n, operator, name) for n in names], *domain]
         return [[r.id, r.display_name] for r in self.search(domain, limit=limit)]

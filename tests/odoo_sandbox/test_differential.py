@@ -69,7 +69,8 @@ def norm(value: Any, key: str = "") -> Any:
     if isinstance(value, str):
         if DATE.match(value):
             return "DATE"
-        return SEQ.sub("#", re.sub(r"\(\d+,\)", "(ID,)", value))
+        value = re.sub(r"User: \d+", "User: ID", re.sub(r"\(\d+,\)", "(ID,)", value))
+        return SEQ.sub("#", value)
     return value
 
 
@@ -323,6 +324,146 @@ def scenario(admin: Wire, bridge: Wire) -> list[tuple[str, Any]]:
     return out
 
 
+def edge_scenario(admin: Wire, bridge: Wire) -> list[tuple[str, Any]]:
+    """Corners: strict consumption, serials, closed moves, bad values, domains, name_search, constraints."""
+    out: list[tuple[str, Any]] = []
+    tag = time.strftime("%H%M%S") + str(os.getpid())[-3:]
+
+    def log(label: str, value: Any) -> None:
+        out.append((label, norm(value)))
+
+    def product(code: str, **vals: Any) -> int:
+        return int(
+            admin.ok(
+                "product.product",
+                "create",
+                [
+                    {
+                        "name": f"Edge {code}",
+                        "default_code": f"E{code}{tag}",
+                        "type": "consu",
+                        "is_storable": True,
+                        **vals,
+                    }
+                ],
+            )
+        )
+
+    a, f, s = product("A"), product("F"), product("S", tracking="serial")
+    tmpl = admin.ok("product.product", "read", [[f], ["product_tmpl_id"]])[0]["product_tmpl_id"][0]
+    stmpl = admin.ok("product.product", "read", [[s], ["product_tmpl_id"]])[0]["product_tmpl_id"][0]
+    admin.ok(
+        "mrp.bom",
+        "create",
+        [
+            {
+                "product_tmpl_id": tmpl,
+                "product_qty": 1,
+                "consumption": "strict",
+                "bom_line_ids": [[0, 0, {"product_id": a, "product_qty": 1}]],
+            }
+        ],
+    )
+    admin.ok(
+        "mrp.bom",
+        "create",
+        [
+            {
+                "product_tmpl_id": stmpl,
+                "product_qty": 1,
+                "consumption": "flexible",
+                "bom_line_ids": [[0, 0, {"product_id": a, "product_qty": 1}]],
+            }
+        ],
+    )
+    wc = admin.ok("mrp.workcenter", "create", [{"name": f"Edge WC {tag}", "code": f"EW{tag}"}])
+    mo = bridge.ok("mrp.production", "create", [{"product_id": f, "product_qty": 2, "origin": f"EDGE-{tag}"}])
+    bridge.ok("mrp.production", "action_confirm", [[mo]])
+    log("strict from zero", bridge("mrp.production", "button_mark_done", [[mo]]))
+    log("state", bridge("mrp.production", "read", [[mo], ["state", "qty_producing"]]))
+    mo2 = bridge.ok(
+        "mrp.production", "create", [{"product_id": f, "product_qty": 2, "origin": f"EDGE-{tag}"}]
+    )
+    bridge.ok("mrp.production", "action_confirm", [[mo2]])
+    bridge.ok("mrp.production", "write", [[mo2], {"qty_producing": 2}])
+    log("strict wizard", bridge("mrp.production", "button_mark_done", [[mo2]]))
+    log(
+        "strict skip",
+        bridge("mrp.production", "button_mark_done", [[mo2]], {"context": {"skip_consumption": True}}),
+    )
+    log(
+        "done move write",
+        bridge(
+            "stock.move",
+            "write",
+            [
+                bridge.ok("mrp.production", "read", [[mo2], ["move_raw_ids"]])[0]["move_raw_ids"],
+                {"quantity": 9, "picked": True},
+            ],
+        ),
+    )
+    smo = bridge.ok("mrp.production", "create", [{"product_id": s, "product_qty": 3}])
+    bridge.ok("mrp.production", "action_confirm", [[smo]])
+    log("serial batch", bridge("mrp.production", "button_mark_done", [[smo]]))
+    log("generate serial", bridge("mrp.production", "action_generate_serial", [[smo]]))
+    log("serial after gen", bridge("mrp.production", "read", [[smo], ["qty_producing", "state"]]))
+    log("bad fk", bridge("mrp.production", "write", [[mo], {"lot_producing_id": 10**8}]))
+    log(
+        "bad date",
+        bridge(
+            "mrp.workcenter.productivity",
+            "create",
+            [{"workcenter_id": wc, "loss_id": 1, "date_start": "2026-11-26T16:03:44Z"}],
+        ),
+    )
+    log("bad domain field", bridge("mrp.production", "search", [[("nope", "=", 1)]]))
+    log("bad operator", bridge("mrp.production", "search", [[("name", "~", "x")]]))
+    log("bad selection", bridge("mrp.production", "write", [[mo], {"priority": "9"}]))
+    log("unblock not blocked", bridge("mrp.workcenter", "unblock", [[wc]]))
+    log("exists", bridge("mrp.production", "exists", [[mo, 10**8]]))
+    log("search like", bridge("mrp.production", "search_count", [[("origin", "=like", f"EDGE-{tag[:3]}%")]]))
+    log(
+        "search dotted",
+        bridge("stock.move", "search_count", [[("raw_material_production_id.origin", "=", f"EDGE-{tag}")]]),
+    )
+    log(
+        "search not in",
+        bridge(
+            "mrp.production",
+            "search_count",
+            [[("origin", "=", f"EDGE-{tag}"), ("state", "not in", ["done"])]],
+        ),
+    )
+    log(
+        "search false",
+        bridge(
+            "mrp.production",
+            "search_count",
+            [[("origin", "=", f"EDGE-{tag}"), ("lot_producing_id", "=", False)]],
+        ),
+    )
+    log("name_search product", bridge("product.product", "name_search", [], {"name": f"EF{tag}"}))
+    log("scrap zero", bridge("stock.scrap", "create", [{"product_id": a, "scrap_qty": 0}]))
+    log("cancel", bridge("mrp.production", "action_cancel", [[smo]]))
+    log("unlink cancelled", bridge("mrp.production", "unlink", [[smo]]))
+    log("qty negative", bridge("mrp.production", "create", [{"product_id": f, "product_qty": -1}]))
+    log("missing required", bridge("mrp.production", "create", [{"product_qty": 1}]))
+    log("read no ids", bridge("mrp.production", "read", [[], ["name"]]))
+    log(
+        "search_read order",
+        [
+            r["origin"]
+            for r in bridge.ok(
+                "mrp.production",
+                "search_read",
+                [[("origin", "=", f"EDGE-{tag}")]],
+                {"fields": ["origin"], "order": "id desc", "limit": 1, "offset": 1},
+            )
+        ],
+    )
+    return out
+
+
 def real_wires() -> tuple[Wire, Wire] | None:
     names = ("ODOO_URL", "ODOO_DB", "ODOO_USER", "ODOO_KEY", "ODOO_ADMIN_LOGIN", "ODOO_ADMIN_PASSWORD")
     if not all(os.environ.get(n) for n in names):
@@ -340,7 +481,8 @@ def sandbox_transcript(tmp_path_factory: pytest.TempPathFactory) -> Iterator[lis
         uid = server.add_user("uns-bridge", "UNS Bridge", ["mrp.group_mrp_user"])
         key = server.add_api_key(uid)
         admin = Wire(server.url, server.db_name, "admin", "admin")
-        yield scenario(admin, Wire(server.url, server.db_name, "uns-bridge", key))
+        bridge = Wire(server.url, server.db_name, "uns-bridge", key)
+        yield scenario(admin, bridge) + edge_scenario(admin, bridge)
 
 
 def test_sandbox_transcript_is_stable(sandbox_transcript: list[tuple[str, Any]]) -> None:
@@ -351,6 +493,8 @@ def test_sandbox_transcript_is_stable(sandbox_transcript: list[tuple[str, Any]])
     assert [r["name"] for r in labels["chain"][1]] == ["WH/MO/#-001", "WH/MO/#-002"]
     assert labels["scrap validate"][1]["res_model"] == "stock.warn.insufficient.qty.scrap"
     assert labels["duplicate lot"][:2] == ["error", "odoo.exceptions.ValidationError"]
+    assert labels["serial batch"][1]["res_model"] == "mrp.batch.produce"
+    assert labels["bad fk"][:2] == ["error", "odoo.exceptions.MissingError"]
 
 
 @pytest.mark.odoo_real
@@ -360,6 +504,6 @@ def test_real_odoo_gives_the_same_transcript(sandbox_transcript: list[tuple[str,
         pytest.skip(
             "real Odoo: set ODOO_URL, ODOO_DB, ODOO_USER, ODOO_KEY, ODOO_ADMIN_LOGIN, ODOO_ADMIN_PASSWORD"
         )
-    real = scenario(*wires)
+    real = scenario(*wires) + edge_scenario(*wires)
     for (label, ours), (_, theirs) in zip(sandbox_transcript, real, strict=True):
         assert ours == theirs, label

@@ -62,6 +62,7 @@ class MrpBom(Model):
     _description = "Bill of Material"
     _order = "sequence, id"
     _rec_name = "product_tmpl_id"
+    _rec_names_search = ("product_tmpl_id", "code")
     code = Char("Reference")
     active = Boolean("Active", default=True)
     type = Selection(

@@ -213,7 +213,10 @@ class MrpProduction(ActivityMixin, Model):
         Model.write(self, {"date_finished": (start + timedelta(minutes=minutes)).strftime(DATETIME_FORMAT)})
 
     def _set_qty_producing(self) -> None:
-        """_set_qty_producing: components follow qty_producing through their unit factor, and are picked."""
+        """_set_qty_producing: components follow qty_producing through their unit factor, and are picked;
+        a serial-tracked order produces one unit at a time."""
+        if self.product_id.tracking == "serial" and abs(self.qty_producing - 1.0) > EPS:
+            Model.write(self, {"qty_producing": 1.0})
         remaining = (self.product_qty - self.qty_produced) or 1.0
         for move in self.move_raw_ids:
             if move.state in ("done", "cancel") or (move.manual_consumption and move.picked):

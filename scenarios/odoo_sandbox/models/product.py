@@ -96,6 +96,7 @@ class ProductProduct(Model):
     _name = "product.product"
     _description = "Product Variant"
     _order = "default_code, name, id"
+    _rec_names_search = ("default_code", "name", "barcode")
     product_tmpl_id = Many2one("product.template", "Product Template", required=True)
     default_code = Char("Internal Reference")
     barcode = Char("Barcode")

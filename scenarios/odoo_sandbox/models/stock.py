@@ -141,18 +141,19 @@ class StockMove(Model):
             vals = {**vals, "manual_consumption": True}
         self._check_access("write")
         self._check_field_names(vals)
-        if ("quantity" in vals or "picked" in vals) and not self.env.context.get("mrp_internal"):
-            for move in self:
-                if move.state in ("done", "cancel") and (
-                    move.raw_material_production_id or move.production_id
-                ):
-                    production = move.raw_material_production_id or move.production_id
-                    if production.state == "done" and production.is_locked:
-                        raise UserError(
-                            "You cannot change the quantity of a done move of a locked manufacturing order."
-                        )
-        was_done = {m.id for m in self if m.state == "done"}
+        # stock_move.py write: a cancelled move is final; a done one takes a corrected quantity
+        if "quantity" in vals and any(move.state == "cancel" for move in self):
+            raise UserError("You cannot change a cancelled stock move, create a new line instead.")
+        if "product_uom" in vals and any(move.state == "done" for move in self):
+            raise UserError("You cannot change the UoM for a stock move that has been set to 'Done'.")
+        was_done = {m.id: m.quantity for m in self if m.state == "done"}
         result = super().write(vals)
+        for move in self:
+            if move.id in was_done and move.state == "done" and move.quantity != was_done[move.id]:
+                delta = move.quantity - was_done[move.id]
+                lot = move.lot_ids.browse(move.lot_ids.ids[:1]) or None
+                update_quant(move.product_id, move.location_id, -delta, lot)
+                update_quant(move.product_id, move.location_dest_id, delta, lot)
         if "quantity" in vals:
             for move in self:
                 if move.state in ("assigned", "partially_available", "confirmed"):
