@@ -68,7 +68,22 @@ def production_reported(ctx: WriteContext, e: ProductionReported) -> Outcome:
                 out.changed = True
                 out.notes.append(f"{mo['name']} qty_producing {mo['qty_producing']:g} -> {target:g}")
         elif wo_id is not None:
-            wo = ctx.client.read_one("mrp.workorder", wo_id, ["qty_produced"])
+            wo = ctx.client.read_one("mrp.workorder", wo_id, ["qty_produced", "workcenter_id"])
+            # The cell's count covers its work orders of the whole chain, like the order's count does.
+            done_ids = [int(o["id"]) for o in chain.done_orders]
+            earlier = (
+                ctx.client.search_read(
+                    "mrp.workorder",
+                    [
+                        ("production_id", "in", done_ids),
+                        ("workcenter_id", "=", many2one_id(wo["workcenter_id"])),
+                    ],
+                    ["qty_produced"],
+                )
+                if done_ids
+                else []
+            )
+            target = max(0.0, e.good_quantity - sum(float(w["qty_produced"]) for w in earlier))
             if abs(float(wo["qty_produced"]) - target) > EPS:
                 ctx.client.write("mrp.workorder", [wo_id], {"qty_produced": target})
                 out.changed = True

@@ -24,7 +24,7 @@ from uns_model.plant import PlantModel
 REAL_ENV = ("ODOO_URL", "ODOO_DB", "ODOO_USER", "ODOO_KEY")
 
 
-def real_settings() -> tuple[OdooSettings, OdooSettings] | None:
+def real_settings() -> tuple[OdooSettings, OdooSettings | None] | None:
     """Bridge and admin settings of a real Odoo from the environment, or None when not given."""
     if not all(os.environ.get(k) for k in REAL_ENV):
         return None
@@ -33,7 +33,7 @@ def real_settings() -> tuple[OdooSettings, OdooSettings] | None:
     admin_login = os.environ.get("ODOO_ADMIN_LOGIN")
     admin_secret = os.environ.get("ODOO_ADMIN_KEY") or os.environ.get("ODOO_ADMIN_PASSWORD")
     if not admin_login or not admin_secret:
-        return bridge, bridge
+        return bridge, None
     return bridge, OdooSettings(url=url, db=db, user=admin_login, key=SecretStr(admin_secret))
 
 
