@@ -230,3 +230,38 @@ def _post_inventory(mo: Model) -> None:
                 "lot_ids": [(6, 0, lots.ids)],
             }
         )
+
+
+def consumption_action(self: Model, issues: list[tuple[Model, Model, float, float]]) -> dict[str, Any]:
+    lines = [
+        [
+            0,
+            0,
+            {
+                "mrp_production_id": mo.id,
+                "product_id": product.id,
+                "consumption": mo.consumption,
+                "product_uom_id": product.uom_id.id,
+                "product_consumed_qty_uom": consumed,
+                "product_expected_qty_uom": expected,
+            },
+        ]
+        for mo, product, consumed, expected in issues
+    ]
+    ctx = dict(self.env.context)
+    ctx.update(
+        {
+            "default_mrp_production_ids": self.ids,
+            "default_mrp_consumption_warning_line_ids": lines,
+            "form_view_ref": False,
+        }
+    )
+    return window_action_dict(self.env, "mrp.action_mrp_consumption_warning", ctx)
+
+
+def backorder_action(self: Model, issues: list[Model]) -> dict[str, Any]:
+    lines = [[0, 0, {"mrp_production_id": mo.id, "to_backorder": True}] for mo in issues]
+    ctx = dict(self.env.context)
+    ctx.setdefault("always_backorder_mo_ids", [])
+    ctx.update({"default_mrp_production_ids": self.ids, "default_mrp_production_backorder_line_ids": lines})
+    return window_action_dict(self.env, "mrp.action_mrp_production_backorder", ctx)

@@ -25,7 +25,7 @@ from ..fields import (
 )
 from ..orm import Model, api_multi
 from .mail import ActivityMixin
-from .mrp_bom import CONSUMPTION, window_action_dict
+from .mrp_bom import CONSUMPTION
 
 SIZE_BACK_ORDER_NUMERING = 3
 STATES = [
@@ -386,36 +386,11 @@ class MrpProduction(ActivityMixin, Model):
         }
 
     def _consumption_action(self, issues: list[tuple[Model, Model, float, float]]) -> dict[str, Any]:
-        lines = [
-            [
-                0,
-                0,
-                {
-                    "mrp_production_id": mo.id,
-                    "product_id": product.id,
-                    "consumption": mo.consumption,
-                    "product_uom_id": product.uom_id.id,
-                    "product_consumed_qty_uom": consumed,
-                    "product_expected_qty_uom": expected,
-                },
-            ]
-            for mo, product, consumed, expected in issues
-        ]
-        ctx = dict(self.env.context)
-        ctx.update(
-            {
-                "default_mrp_production_ids": self.ids,
-                "default_mrp_consumption_warning_line_ids": lines,
-                "form_view_ref": False,
-            }
-        )
-        return window_action_dict(self.env, "mrp.action_mrp_consumption_warning", ctx)
+        from .mrp_done import consumption_action
+
+        return consumption_action(self, issues)
 
     def _backorder_action(self, issues: list[Model]) -> dict[str, Any]:
-        lines = [[0, 0, {"mrp_production_id": mo.id, "to_backorder": True}] for mo in issues]
-        ctx = dict(self.env.context)
-        ctx.setdefault("always_backorder_mo_ids", [])
-        ctx.update(
-            {"default_mrp_production_ids": self.ids, "default_mrp_production_backorder_line_ids": lines}
-        )
-        return window_action_dict(self.env, "mrp.action_mrp_production_backorder", ctx)
+        from .mrp_done import backorder_action
+
+        return backorder_action(self, issues)
