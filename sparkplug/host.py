@@ -42,6 +42,7 @@ from sparkplug.state import LEGACY_OFFLINE, LEGACY_ONLINE, HostState, legacy_sta
 log = logging.getLogger("sparkplug.host")
 
 NS = "spBv1.0"
+STATE_PREFIX = f"{NS}/STATE/"
 REBIRTH = "Node Control/Rebirth"
 Role = Literal["primary", "secondary_passive"]
 RawRejectHandler = Callable[[str, bytes, str], None]
@@ -116,12 +117,11 @@ class HostApplication:
         self.request_rebirths = request_rebirths and role == "primary"
         self._keepalive = keepalive
         self._state_topic = state_topic(host_id)
-        self._on_batch = on_batch
         self._on_lifecycle = on_lifecycle
         self._on_reject_raw = on_reject
         self._lock = threading.RLock()
         self._ingest = Ingest(
-            on_batch=self._deliver_batch,
+            on_batch=on_batch if on_batch is not None else _ignore_batch,
             on_event=self._deliver_event,
             on_rebirth=self._rebirth_for,
             on_reject=self._deliver_reject,
@@ -223,13 +223,6 @@ class HostApplication:
 
     # -- delivery --------------------------------------------------------------------------------------
 
-    def _deliver_batch(self, batch: UpdateBatch) -> None:
-        if self._on_batch is not None:
-            try:
-                self._on_batch(batch)
-            except Exception:
-                log.exception("on_batch callback failed")
-
     def _deliver_event(self, event: LifecycleEvent) -> None:
         if self._on_lifecycle is not None:
             try:
@@ -326,14 +319,13 @@ class HostApplication:
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         topic = msg.topic
-        parts = topic.split("/")
-        if len(parts) == 3 and parts[1] == "STATE":
-            if parts[2] == self.host_id and self.role == "primary":
+        if topic.startswith(STATE_PREFIX) and topic.count("/") == 2:
+            if topic == self._state_topic and self.role == "primary":
                 self._on_own_state(bytes(msg.payload))
             return
         with self._lock:
             try:
-                self._ingest.handle(topic, parts, msg.payload)  # type: ignore[arg-type]
+                self._ingest.handle(topic, msg.payload)  # type: ignore[arg-type]
             except Exception as exc:  # a bug must not stop the stream: keep the message and go on
                 log.exception("host %s: error on %s", self.host_id, topic)
                 self._ingest.reject(topic, bytes(msg.payload), "internal_error", repr(exc), topic)
@@ -366,3 +358,7 @@ class HostApplication:
         if sock is not None:
             sock.close()
         self._tick_stop.set()
+
+
+def _ignore_batch(batch: UpdateBatch) -> None:
+    """The default consumer: values are dropped (lifecycle events and stats are still kept)."""

@@ -33,6 +33,12 @@ NODE_TYPES = frozenset({"NBIRTH", "NDEATH", "NDATA", "NCMD"})
 DEVICE_TYPES = frozenset({"DBIRTH", "DDEATH", "DDATA", "DCMD"})
 
 
+# (message type, (group, edge node), device id, "group/edge" for logs), or BAD_TOPIC.
+ParsedTopic = tuple[str, tuple[str, str], str | None, str]
+BAD_TOPIC: ParsedTopic = ("", ("", ""), None, "")
+TOPIC_CACHE_SIZE = 65536
+
+
 class Rejected(NamedTuple):
     """A message the host could not take (whole or in part), kept with its raw bytes."""
 
@@ -68,8 +74,11 @@ RebirthHandler = Callable[[NodeSession, str], object]
 RejectHandler = Callable[[Rejected], None]
 
 
+_time_ns = time.time_ns
+
+
 def now_ms() -> int:
-    return time.time_ns() // 1_000_000
+    return _time_ns() // 1_000_000
 
 
 class Ingest:
@@ -102,26 +111,26 @@ class Ingest:
         self._rebirth = on_rebirth
         self._on_reject = on_reject
         self._logged: set[tuple[str, str]] = set()
+        self._topics: dict[str, ParsedTopic] = {}
         self.pending_reorder: dict[tuple[str, str], NodeSession] = {}
 
     # -- entry point --------------------------------------------------------------------------------
 
-    def handle(self, topic: str, parts: list[str], raw: bytes) -> None:
+    def handle(self, topic: str, raw: bytes) -> None:
         """One message on spBv1.0/<group>/<type>/<edge>[/<device>] (STATE is the host's own business)."""
         self.stats.messages_in += 1
-        n = len(parts)
-        mt = parts[2] if n > 2 else ""
-        # Wildcards cannot occur: MQTT forbids them in the topic of a PUBLISH.
-        if not ((n == 4 and mt in NODE_TYPES) or (n == 5 and mt in DEVICE_TYPES)) or not all(parts):
+        parsed = self._topics.get(topic)
+        if parsed is None:
+            parsed = self._parse_topic(topic)
+        if parsed is BAD_TOPIC:
             self.reject(
                 topic, raw, "bad_topic", "topic outside spBv1.0/<group>/<type>/<edge>[/<device>]", topic
             )
             return
+        mt, key, device_id, source = parsed
         if mt == "NCMD" or mt == "DCMD":
             self.stats.commands_seen += 1
             return
-        group, edge = parts[1], parts[3]
-        source = f"{group}/{edge}"
         if len(raw) > self.max_payload_bytes:
             self.reject(topic, raw, "oversized", f"{len(raw)} bytes > {self.max_payload_bytes}", source)
             return
@@ -130,13 +139,12 @@ class Ingest:
         except Exception as exc:
             self.reject(topic, raw, "malformed", f"not a Sparkplug B protobuf payload: {exc}", source)
             return
-        key = (group, edge)
         node = self.nodes.get(key)
         if mt == "NBIRTH":
             self._nbirth(key, payload, topic, raw, source)
             return
         if node is None:
-            node = self.nodes[key] = NodeSession(group, edge)
+            node = self.nodes[key] = NodeSession(*key)
         if mt == "NDEATH":
             self._ndeath(node, payload, topic, raw, source)
             return
@@ -144,11 +152,16 @@ class Ingest:
             self._protocol_error(node, topic, raw, "no_birth", f"{mt} before NBIRTH", source)
             return
         # After a gap the message is still taken: a time series wants every value; the rebirth resyncs.
-        self._check_seq(node, payload, topic)
+        tracker = node.seq
+        seq = payload.seq
+        if seq and tracker.front is not None and seq == (tracker.front + 1) & 0xFF:
+            tracker.front = seq  # the usual case, inline: a present (non-zero) seq that is the next one
+        else:
+            self._check_seq(node, payload, topic)
         if mt == "NDATA":
             self._data(node, None, node.scope, mt, payload, topic, raw, source)
             return
-        device_id = parts[4]
+        assert device_id is not None
         if mt == "DBIRTH":
             self._dbirth(node, device_id, payload, topic, raw, source)
             return
@@ -162,6 +175,28 @@ class Ingest:
             self._ddeath(node, dev, payload)
         else:
             self._data(node, device_id, dev.scope, mt, payload, topic, raw, source)
+
+    def _deliver(self, batch: UpdateBatch) -> None:
+        try:
+            self._emit_batch(batch)
+        except Exception:
+            log.exception("on_batch callback failed")
+
+    def _parse_topic(self, topic: str) -> ParsedTopic:
+        """Split and check a topic once; the result is kept, as the same topics come again and again."""
+        parts = topic.split("/")
+        n = len(parts)
+        mt = parts[2] if n > 2 else ""
+        parsed: ParsedTopic
+        # Wildcards cannot occur: MQTT forbids them in the topic of a PUBLISH.
+        if not ((n == 4 and mt in NODE_TYPES) or (n == 5 and mt in DEVICE_TYPES)) or not all(parts):
+            parsed = BAD_TOPIC
+        else:
+            parsed = (mt, (parts[1], parts[3]), parts[4] if n == 5 else None, f"{parts[1]}/{parts[3]}")
+        if len(self._topics) >= TOPIC_CACHE_SIZE:
+            self._topics.clear()  # bounded: a flood of distinct topics costs parsing, not memory
+        self._topics[topic] = parsed
+        return parsed
 
     # -- DATA (the hot path) ------------------------------------------------------------------------
 
@@ -181,7 +216,7 @@ class Ingest:
         # Alias first, as DATA normally comes (alias only); an absent alias reads as 0, so when a birth
         # gave some metric alias 0 the name must be looked at first.
         alias_first = scope.alias_first
-        received = now_ms()
+        received = _time_ns() // 1_000_000
         pts = payload.timestamp or received
         handles: list[int] = []
         values: list[Any] = []
@@ -226,28 +261,24 @@ class Ingest:
             stats = self.stats
             stats.metrics_in += len(handles)
             stats.batches += 1
-            self._emit_batch(
-                UpdateBatch(
-                    node.group_id,
-                    node.edge_node_id,
-                    device_id,
-                    mt,
-                    payload.seq,
-                    received,
-                    handles,
-                    values,
-                    stamps,
-                    hist,
-                )
+            batch = UpdateBatch(
+                node.group_id,
+                node.edge_node_id,
+                device_id,
+                mt,
+                payload.seq,
+                received,
+                handles,
+                values,
+                stamps,
+                hist,
             )
+            try:
+                self._emit_batch(batch)
+            except Exception:
+                log.exception("on_batch callback failed")
 
     def _check_seq(self, node: NodeSession, payload: Any, topic: str) -> None:
-        tracker = node.seq
-        seq = payload.seq
-        # The usual case, without the clock: a present (non-zero) seq that is the next one.
-        if seq and tracker.front is not None and seq == (tracker.front + 1) & 0xFF:
-            tracker.front = seq
-            return
         if not payload.HasField("seq"):
             if not self.lenient:
                 self._gap(node, "missing_seq", f"{topic}: message without seq")
@@ -314,7 +345,7 @@ class Ingest:
         if batch.handles:
             self.stats.metrics_in += len(batch.handles)
             self.stats.batches += 1
-            self._emit_batch(batch)
+            self._deliver(batch)
 
     def _dbirth(
         self, node: NodeSession, device_id: str, payload: Any, topic: str, raw: bytes, source: str
@@ -333,7 +364,7 @@ class Ingest:
         if batch.handles:
             self.stats.metrics_in += len(batch.handles)
             self.stats.batches += 1
-            self._emit_batch(batch)
+            self._deliver(batch)
 
     def _birth(
         self,
