@@ -73,6 +73,11 @@ class NotFound(OdooError):
     http_status = 404
 
 
+class BadRequest(OdooError):
+    wire_name = "werkzeug.exceptions.BadRequest"
+    http_status = 400
+
+
 class Unauthorized(OdooError):
     wire_name = "werkzeug.exceptions.Unauthorized"
     http_status = 401

@@ -37,7 +37,7 @@ def handle(server: SandboxServer, method_http: str, path: str, headers: Any, bod
 
 
 def _error(exc: BaseException) -> tuple[int, Any]:
-    if isinstance(exc, NotFound | Unauthorized | UnprocessableEntity):
+    if isinstance(exc, BadRequest | NotFound | Unauthorized | UnprocessableEntity):
         message = str(exc.args[0]) if exc.args else ""
         return exc.http_status, serialize_exception(
             exc, message=message, arguments=[message, exc.http_status]
@@ -57,9 +57,9 @@ def _handle(server: SandboxServer, method_http: str, path: str, headers: Any, bo
         try:
             params = json.loads(body)
         except ValueError as exc:
-            raise UnprocessableEntity(f"could not parse the body as json: {exc.args[0]}") from None
+            raise BadRequest(f"could not parse the body as json: {exc.args[0]}") from None
         if not isinstance(params, dict):
-            raise UnprocessableEntity("could not parse the body, expecting a json object")
+            raise BadRequest("could not parse the body, expecting a json object")
     registry = server.registry
     database = headers.get("X-Odoo-Database")
     if database and database != registry.db_name:
