@@ -9,6 +9,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from .errors import (
+    BadRequest,
     NotFound,
     OdooError,
     PyTypeError,

@@ -125,3 +125,11 @@ def test_name_search_takes_domain_on_19(client: httpx.Client) -> None:
     assert call(client, "mrp.workcenter", "name_search", name="CNC", domain=[])[0][1] == "CNC Mill 1"
     old_style = client.post("/mrp.workcenter/name_search", json={"name": "CNC", "args": []})
     assert error(old_style, 422, UNPROCESSABLE)["arguments"][1] == 422
+
+
+def test_bad_bodies_are_bad_requests(client: httpx.Client) -> None:
+    not_json = client.post(
+        "/mrp.production/search", content=b"{nope", headers={"Content-Type": "application/json"}
+    )
+    assert error(not_json, 400, "werkzeug.exceptions.BadRequest")["message"].startswith("could not parse")
+    error(client.post("/mrp.production/search", json=[1, 2]), 400, "werkzeug.exceptions.BadRequest")
