@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from bridge.ingest import TagInfo
 from bridge.rules.base import RuleContext
 from bridge.windows.buffers import F64, I32, I64
@@ -37,7 +35,6 @@ class DowntimeRule:
     def on_samples(self, tag: I32, ts: I64, value: F64) -> None:
         if tag.shape[0] == 0:
             return
-        ctx = self.ctx
         for change in self.detector.update(tag, ts, value):
             info = self.tags.get(change.tag_idx)
             if info is None:
@@ -45,15 +42,6 @@ class DowntimeRule:
             code = int(change.new)
             old = None if change.old == NO_VALUE else int(change.old)
             self._apply(info, old, code, change.ts_ms)
-        # Remember where each tag stands, also when nothing changed (a newer timestamp).
-        for idx in np.unique(tag).tolist():
-            info = self.tags.get(idx)
-            last = float(self.detector.last_value[idx])
-            if info is not None and last != NO_VALUE:
-                key = f"state:{info.key}"
-                saved = ctx.state.get(key) or {}
-                if saved.get("code") != int(last) or saved.get("ts") != int(self.detector.last_ts[idx]):
-                    ctx.state.set(key, {**saved, "code": int(last), "ts": int(self.detector.last_ts[idx])})
 
     def _entry(self, info: TagInfo, code: int) -> StateEntry:
         spec = info.ref.tag

@@ -35,6 +35,15 @@ class MaintenanceRule:
             if saved is not None:
                 self.detector.last_ts[idx] = int(saved["ts"])
         self.raw_last = np.full(ctx.index.n, np.nan)
+        self.threshold = np.full(ctx.index.n, np.inf)
+        self.last_n = np.full(ctx.index.n, np.nan)
+        for idx, t in self.runtime.items():
+            spec = t.ref.tag
+            assert isinstance(spec, RuntimeHoursTag)
+            self.threshold[idx] = spec.threshold_h
+            saved = ctx.state.get(f"runtime:{t.key}")
+            if saved is not None:
+                self.last_n[idx] = float(saved["n"])
 
     def on_alarm_samples(self, tag: I32, ts: I64, value: F64) -> None:
         if tag.shape[0] == 0:
@@ -52,38 +61,52 @@ class MaintenanceRule:
             self._request(info, spec.equipment, spec.priority, edge.ts_ms, "alarm", alarm_value=alarm_value)
         for idx in uniq.tolist():
             info = self.alarms.get(idx)
-            if info is not None:
-                active = float(self.detector.last_value[idx])
-                self.ctx.state.set(
-                    f"alarm:{info.key}", {"active": active, "ts": int(self.detector.last_ts[idx])}
-                )
+            if info is None:
+                continue
+            key = f"alarm:{info.key}"
+            active = float(self.detector.last_value[idx])
+            saved = self.ctx.state.get(key)
+            if saved is None or saved["active"] != active:
+                self.ctx.state.set(key, {"active": active, "ts": int(self.detector.last_ts[idx])})
 
     def on_runtime_samples(self, tag: I32, ts: I64, value: F64) -> None:
         if tag.shape[0] == 0:
             return
+        # Vectorized screen: only tags whose interval count moved go through the loop below.
+        n = np.floor(value / self.threshold[tag])
+        moved = np.isfinite(n) & (value >= 0) & (n != self.last_n[tag])
+        if not moved.any():
+            return
+        sel = np.isin(tag, np.unique(tag[moved]))
+        tag, ts, value, n = tag[sel], ts[sel], value[sel], n[sel]
         order = np.lexsort((ts, tag))
-        for idx, t, v in zip(tag[order].tolist(), ts[order].tolist(), value[order].tolist(), strict=True):
+        for idx, t, v, k_now in zip(
+            tag[order].tolist(), ts[order].tolist(), value[order].tolist(), n[order].tolist(), strict=True
+        ):
             info = self.runtime.get(idx)
             if info is None or not math.isfinite(v) or v < 0:
                 continue
             spec = info.ref.tag
             assert isinstance(spec, RuntimeHoursTag)
-            n = int(v // spec.threshold_h)
             key = f"runtime:{info.key}"
             saved = self.ctx.state.get(key)
+            k = int(k_now)
             if saved is None:
-                self.ctx.state.set(key, {"n": n, "ts": t})
-                continue
-            if t < int(saved["ts"]):
+                self.ctx.state.set(key, {"n": k, "ts": t})
+                self.last_n[idx] = k
                 continue
             last_n = int(saved["n"])
-            for k in range(last_n + 1, n + 1):
+            if t < int(saved["ts"]) or k == last_n:
+                continue
+            for j in range(last_n + 1, k + 1):
                 self._request(
                     info, spec.equipment, "normal", t, "runtime_threshold",
-                    runtime_hours=v, threshold_h=spec.threshold_h, threshold_count=k,
+                    runtime_hours=v, threshold_h=spec.threshold_h, threshold_count=j,
                 )  # fmt: skip
-            # A runtime counter reset (new equipment, PLC restart) starts the intervals again.
-            self.ctx.state.set(key, {"n": n if n >= last_n or n == 0 else last_n, "ts": t})
+            # A runtime counter reset (new equipment) keeps the count: its intervals were requested.
+            kept = max(k, last_n)
+            self.ctx.state.set(key, {"n": kept, "ts": t})
+            self.last_n[idx] = kept
 
     def _request(
         self,

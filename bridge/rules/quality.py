@@ -96,6 +96,8 @@ class QualityRule:
             )
 
     def _save(self, idxs: list[int]) -> None:
+        # Saved when an excursion starts, is confirmed or ends: not on every sample (last_ts only
+        # filters stale samples, and a restart that forgot the newest one loses nothing).
         m = self.monitor
         for idx in idxs:
             info = self.tags.get(idx)
@@ -103,13 +105,20 @@ class QualityRule:
                 continue
             if m.out_since[idx] < 0:
                 self.peak[idx] = np.nan
+            key = f"pv:{info.key}"
+            saved = self.ctx.state.get(key)
+            now = (int(m.out_since[idx]), bool(m.above[idx]), bool(m.confirmed[idx]))
+            if saved is not None and (saved["out_since"], saved["above"], saved["confirmed"]) == now:
+                continue
+            if saved is None and now == (-1, False, False):
+                continue
             peak = float(self.peak[idx])
             self.ctx.state.set(
-                f"pv:{info.key}",
+                key,
                 {
-                    "out_since": int(m.out_since[idx]),
-                    "above": bool(m.above[idx]),
-                    "confirmed": bool(m.confirmed[idx]),
+                    "out_since": now[0],
+                    "above": now[1],
+                    "confirmed": now[2],
                     "last_ts": int(m.last_ts[idx]),
                     "peak": peak if np.isfinite(peak) else None,
                 },
