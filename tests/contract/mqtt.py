@@ -20,8 +20,8 @@ class Publisher:
         self.client.publish(topic, payload, qos=qos, retain=retain).wait_for_publish(10)
 
     def close(self) -> None:
-        self.client.loop_stop()
         self.client.disconnect()
+        self.client.loop_stop()
 
 
 class Collector:
@@ -81,10 +81,10 @@ class Collector:
         client = self._connect(keep)
         client.publish(sentinel, b"x", qos=1).wait_for_publish(10)
         done.wait(10)
-        client.loop_stop()
         client.disconnect()
+        client.loop_stop()
         return got
 
     def close(self) -> None:
-        self.client.loop_stop()
         self.client.disconnect()
+        self.client.loop_stop()
