@@ -106,7 +106,15 @@ class OdooWriter:
             raise PermanentDeliveryError(f"{event.contract} v{event.version} is not a plant-to-Odoo event")
         with self._lock:
             try:
-                outcome = handler(self._ctx(), parsed)  # type: ignore[arg-type]
+                ctx = self._ctx()
+            except OdooError as exc:
+                # A wrong key or an unreachable server is the bridge's configuration or Odoo's
+                # availability, not this event's fault: the events wait in the outbox until it is fixed.
+                self.counters["transient"] += 1
+                log.error("odoo: cannot log in (%s); events wait in the outbox", exc)
+                raise TransientDeliveryError(f"cannot log in to Odoo: {exc}", exc.remote_error) from None
+            try:
+                outcome = handler(ctx, parsed)  # type: ignore[arg-type]
             except OdooTransientError as exc:
                 self.counters["transient"] += 1
                 self._drop_connection()

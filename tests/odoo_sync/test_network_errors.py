@@ -99,3 +99,24 @@ def test_settings_never_show_the_key() -> None:
     s = settings(1)
     assert "k'" not in repr(s) and "SecretStr" not in repr(s)
     assert s.key.get_secret_value() == "k" and "**" in str(s.key)
+
+
+def test_writer_waits_while_odoo_cannot_be_reached() -> None:
+    """A writer that cannot log in keeps the event in the outbox (transient), never dead-letters it."""
+    from odoo_sync.writer import OdooWriter
+    from tests.contract.harness import outbound
+    from uns_model.delivery import TransientDeliveryError
+    from uns_model.events import DowntimeStarted
+
+    event = DowntimeStarted(
+        place="acme/s1/a1/l1/c1",
+        workcenter="WC",
+        state_code=4,
+        state="unplanned_stop",
+        reason="Tool breakage",
+        started_unix_ms=1,
+    )
+    writer = OdooWriter(settings(free_port()))
+    with pytest.raises(TransientDeliveryError, match="cannot log in"):
+        writer.deliver(outbound(event))
+    assert writer.counters["transient"] == 1
