@@ -122,7 +122,7 @@ def test_tahu_reads_our_live_births_data_and_death(broker: Mosquitto, uid: str, 
         capture.close()
     msgs = capture.messages
     assert [m.topic.split("/")[2] for m in msgs] == ["NBIRTH", "DBIRTH", "DDATA", "DDATA", "DDATA", "NDEATH"]
-    # Births and data at QoS 0, not retained; our NDEATH at QoS 1 (tck-id-payloads-ndeath-will-message-qos).
+    # Births and data at QoS 0, not retained; our clean NDEATH at QoS 1, like the will it stands for.
     assert [(m.qos, m.retain) for m in msgs[:-1]] == [(0, False)] * 5
     assert (msgs[-1].qos, msgs[-1].retain) == (1, False)
 
