@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from odoo_sync.errors import OdooPermanentError
 from odoo_sync.lookup import order_chain
 from odoo_sync.write_base import (
     Outcome,
@@ -118,8 +119,14 @@ def quality_deviation(ctx: WriteContext, e: QualityDeviation) -> Outcome:
             ]
             out.changed = True
             out.notes.append(f"{wc['name']} blocked ({loss['name']})")
+    chain = None
     if e.external_work_order_id:
-        chain = order_chain(client, e.external_work_order_id)
+        try:
+            chain = order_chain(client, e.external_work_order_id)
+        except OdooPermanentError:
+            # The work center is held all the same; an unknown order must not undo that.
+            out.notes.append(f"order {e.external_work_order_id} not found: no activity")
+    if chain is not None:
         mo = chain.open_order or chain.orders[-1]
         activity = _warning_activity(ctx, int(mo["id"]), chain.ids, e, text)
         if activity is not None:
