@@ -37,7 +37,9 @@ def write_plant(tmp: Path, uid: str, debounce: float = 0.3) -> Path:
     return path
 
 
-def edge_node(broker_url: str, uid: str, host_id: str, tmp: Path) -> EdgeNode:
+def edge_node(
+    broker_url: str, uid: str, host_id: str, tmp: Path, initial: dict[str, Any] | None = None
+) -> EdgeNode:
     node = EdgeNode(
         uid,
         "line1",
@@ -47,7 +49,8 @@ def edge_node(broker_url: str, uid: str, host_id: str, tmp: Path) -> EdgeNode:
         bdseq_path=tmp / "edge-bdseq",
         reconnect_delay=(1, 2),
     )
-    node.add_device("cell1", [MetricDef(n, DataType[dt], INITIAL[n]) for n, dt in METRICS.items()])
+    values = {**INITIAL, **(initial or {})}
+    node.add_device("cell1", [MetricDef(n, DataType[dt], values[n]) for n, dt in METRICS.items()])
     return node
 
 
@@ -74,6 +77,10 @@ class Watcher:
         """JSON payloads of every message whose topic ends with suffix (empty payloads skipped)."""
         with self._lock:
             return [json.loads(p) for t, p, _ in self.messages if t.endswith(suffix) and p]
+
+    def on_prefix(self, prefix: str) -> list[Any]:
+        with self._lock:
+            return [json.loads(p) for t, p, _ in self.messages if t.startswith(prefix) and p]
 
     def topics(self, contains: str) -> list[str]:
         with self._lock:
