@@ -191,10 +191,12 @@ class BridgeMetrics:
             "uns_ingest_bad_values_total", "values unusable for their tag (NaN, text in a number), by reason"
         )
         self.rejected_input = r.counter(
-            "uns_rejected_input_total", "Sparkplug messages rejected by the host, by reason (kept with raw bytes)"
+            "uns_rejected_input_total",
+            "Sparkplug messages rejected by the host, by reason (kept with raw bytes)",
         )
         self.rejected_store_errors = r.counter(
-            "uns_rejected_store_errors_total", "rejected messages that could not be written to rejected.sqlite3"
+            "uns_rejected_store_errors_total",
+            "rejected messages that could not be written to rejected.sqlite3",
         )
         self.lifecycle = r.counter("uns_lifecycle_events_total", "births, deaths and disconnects, by type")
         self.queue_depth = r.gauge("uns_ingest_queue_depth", "items waiting for the bridge thread")
@@ -219,6 +221,10 @@ class BridgeMetrics:
         self.sink_call_s = r.histogram(
             "uns_sink_call_seconds", "duration of one delivery call to the sink (Odoo), by sink and outcome"
         )
-        self.mirror_published = r.counter("uns_mirror_published_total", "_raw JSON messages published, by kind")
-        self.mirror_skipped = r.counter("uns_mirror_rate_limited_total", "_raw updates held back by the rate limit")
+        self.mirror_published = r.counter(
+            "uns_mirror_published_total", "_raw JSON messages published, by kind"
+        )
+        self.mirror_skipped = r.counter(
+            "uns_mirror_rate_limited_total", "_raw updates held back by the rate limit"
+        )
         self.status_published = r.counter("uns_status_published_total", "_erp events and status messages")

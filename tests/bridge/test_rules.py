@@ -68,7 +68,14 @@ def step(p: Pipeline, sink: Sink, now: int) -> None:
 def test_production_per_order_with_reset_and_rollover_and_goods_finished() -> None:
     p, sink = make(), Sink()
     feed(p, [("order", T0, "MO-1"), ("lot", T0, "L1"), ("counters/good", T0 + 100, 100)])
-    feed(p, [("counters/good", T0 + 1000, 110), ("counters/scrap", T0 + 1000, 0), ("counters/good", T0 + 5000, 130)])
+    feed(
+        p,
+        [
+            ("counters/good", T0 + 1000, 110),
+            ("counters/scrap", T0 + 1000, 0),
+            ("counters/good", T0 + 5000, 130),
+        ],
+    )
     feed(p, [("counters/scrap", T0 + 6000, 2)])
     step(p, sink, T0 + 11_000)
     prod = sink.of("production_reported")
@@ -101,7 +108,10 @@ def test_production_per_order_with_reset_and_rollover_and_goods_finished() -> No
 
 def test_material_consumed_cumulative_per_order_and_component() -> None:
     p, sink = make(), Sink()
-    feed(p, [("order", T0, "MO-7"), ("material/bar_kg", T0 + 10, 1000.0), ("material/bar_kg", T0 + 2000, 1002.5)])
+    feed(
+        p,
+        [("order", T0, "MO-7"), ("material/bar_kg", T0 + 10, 1000.0), ("material/bar_kg", T0 + 2000, 1002.5)],
+    )
     step(p, sink, T0 + 11_000)
     feed(p, [("material/bar_kg", T0 + 12_000, 1004.0)])
     step(p, sink, T0 + 21_000)
@@ -116,8 +126,14 @@ def test_downtime_start_end_and_reason_change() -> None:
     p.commit(sink)
     started = sink.of("downtime_started")
     ended = sink.of("downtime_ended")
-    assert [(e["started_unix_ms"] - T0, e["reason"]) for e in started] == [(1000, "Tool breakage"), (3000, "Tool change")]
-    assert [(e["started_unix_ms"] - T0, e["ended_unix_ms"] - T0) for e in ended] == [(1000, 3000), (3000, 9000)]
+    assert [(e["started_unix_ms"] - T0, e["reason"]) for e in started] == [
+        (1000, "Tool breakage"),
+        (3000, "Tool change"),
+    ]
+    assert [(e["started_unix_ms"] - T0, e["ended_unix_ms"] - T0) for e in ended] == [
+        (1000, 3000),
+        (3000, 9000),
+    ]
     assert started[0]["external_work_order_id"] == "MO-1"
     assert ended[0]["odoo_loss"] == "Equipment Failure"
 
@@ -133,14 +149,27 @@ def test_quality_deviation_debounced_with_lot() -> None:
     p.tick(T0 + 3100)  # 1.1 s below the low limit without a new sample: confirmed by the clock
     p.commit(sink)
     dev = sink.of("quality_deviation")
-    assert [(e["limit"], e["value"], e["detected_unix_ms"] - T0, e["lot"]) for e in dev] == [("low", 4.0, 2000, "L9")]
+    assert [(e["limit"], e["value"], e["detected_unix_ms"] - T0, e["lot"]) for e in dev] == [
+        ("low", 4.0, 2000, "L9")
+    ]
 
 
 def test_maintenance_alarm_edges_and_runtime_intervals() -> None:
     p, sink = make(), Sink()
-    feed(p, [("alarm", T0, False), ("alarm", T0 + 100, True), ("alarm", T0 + 200, True), ("alarm", T0 + 300, False)])
+    feed(
+        p,
+        [
+            ("alarm", T0, False),
+            ("alarm", T0 + 100, True),
+            ("alarm", T0 + 200, True),
+            ("alarm", T0 + 300, False),
+        ],
+    )
     feed(p, [("alarm", T0 + 400, True)])
-    feed(p, [("runtime_hours", T0, 50.0), ("runtime_hours", T0 + 100, 150.0), ("runtime_hours", T0 + 200, 310.0)])
+    feed(
+        p,
+        [("runtime_hours", T0, 50.0), ("runtime_hours", T0 + 100, 150.0), ("runtime_hours", T0 + 200, 310.0)],
+    )
     p.commit(sink)
     req = sink.of("maintenance_requested")
     alarms = [e["raised_unix_ms"] - T0 for e in req if e["trigger"] == "alarm"]
@@ -174,5 +203,7 @@ def test_restart_resumes_counters_orders_and_open_downtime(tmp_path: Path) -> No
     step(p, sink, T0 + 21_000)
     assert [e["good_quantity"] for e in sink.of("production_reported")] == [20.0, 30.0]
     assert len(sink.of("downtime_started")) == 1
-    assert [(e["started_unix_ms"] - T0, e["ended_unix_ms"] - T0) for e in sink.of("downtime_ended")] == [(6000, 16000)]
+    assert [(e["started_unix_ms"] - T0, e["ended_unix_ms"] - T0) for e in sink.of("downtime_ended")] == [
+        (6000, 16000)
+    ]
     p.close()
