@@ -1,0 +1,192 @@
+"""A simulated plant: the process model behind real OPC UA and Modbus TCP servers, one per connection
+of the plant model, each serving its tags exactly where the model's sources say.
+
+Clock: the sim clock starts at `epoch_unix_ms` (default: now, whole seconds) and runs `time_scale`
+times faster than the wall clock in `run()`; `advance()` steps it as fast as the CPU goes (tests).
+Every OPC UA source timestamp and every ground-truth time is `epoch_unix_ms + sim seconds * 1000`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from scenarios.sim.modbus_server import ModbusPlc
+from scenarios.sim.opcua_server import OpcUaPlc
+from scenarios.sim.process import PlantProcess
+from scenarios.sim.scenario import Scenario
+from scenarios.sim.truth import GroundTruth
+from uns_model.loader import load_plant
+from uns_model.plant import ModbusConnection, OpcUaConnection, PlantModel
+
+log = logging.getLogger(__name__)
+
+Plc = OpcUaPlc | ModbusPlc
+
+
+def connection_key(line_path: str, connection: str) -> str:
+    """How a connection is named in endpoints() and the truth: '<line ISA-95 path>:<connection>'."""
+    return f"{line_path}:{connection}"
+
+
+class SimulatedPlant:
+    """Start with `await start()`, then `advance()` (fast) or `run()` (time-scaled); `stop()` at the end.
+
+    Ports: `ports` maps a connection key ('<line path>:<name>') or a bare connection name to a port;
+    anything not given listens on a free port, unless `model_ports=True` (the plant file's ports).
+    """
+
+    def __init__(
+        self,
+        plant: PlantModel | str | Path,
+        *,
+        scenario: Scenario | None = None,
+        seed: int = 0,
+        time_scale: float = 60.0,
+        epoch_unix_ms: int | None = None,
+        host: str = "127.0.0.1",
+        ports: dict[str, int] | None = None,
+        model_ports: bool = False,
+    ) -> None:
+        self.plant = plant if isinstance(plant, PlantModel) else load_plant(plant)
+        self.process = PlantProcess(self.plant, scenario, seed=seed, epoch_unix_ms=epoch_unix_ms)
+        self.time_scale = time_scale
+        self.host = host
+        self.plcs: dict[str, Plc] = {}
+        ports = ports or {}
+        for line_place, line in self.plant.iter_lines():
+            for conn in line.connections:
+                key = connection_key(line_place.path, conn.name)
+                refs = [
+                    r
+                    for r in self.process.resolver.tags()
+                    if r.line_place == line_place and r.tag.source.connection == conn.name
+                ]
+                port = ports.get(key, ports.get(conn.name, _model_port(conn) if model_ports else 0))
+                if isinstance(conn, OpcUaConnection):
+                    self.plcs[key] = OpcUaPlc(line_place.path, conn, refs, host, port)
+                else:
+                    self.plcs[key] = ModbusPlc(line_place.path, conn, refs, host, port)
+        self.restarts = 0
+        self._started = False
+
+    # --- life cycle ------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Bring every server up with the values at the current sim time."""
+        self._started = True
+        await self.publish()
+
+    async def stop(self) -> None:
+        for plc in self.plcs.values():
+            await plc.stop()
+        self._started = False
+
+    async def __aenter__(self) -> SimulatedPlant:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def publish(self) -> None:
+        """Make the servers show the process now: PLCs in a restart go offline, the others answer."""
+        down = {connection_key(line, name) for line, name in self.process.down_connections()}
+        values = self.process.values()
+        stamp = self.process.now_unix_ms()
+        for key, plc in self.plcs.items():
+            if key in down:
+                if plc.online:
+                    log.info("PLC %s restarting: server stopped", key)
+                    await plc.stop()
+                    self.restarts += 1
+                continue
+            if isinstance(plc, ModbusPlc):
+                plc.update(values)
+            if not plc.online and self._started:
+                await plc.start()
+            if isinstance(plc, OpcUaPlc):
+                await plc.update(values, stamp)
+
+    # --- time ------------------------------------------------------------------------------------------
+
+    @property
+    def sim_seconds(self) -> float:
+        return self.process.t
+
+    async def advance(self, steps: int | None = None, *, until_s: float | None = None) -> None:
+        """Step the process without sleeping (by steps or up to a sim time), then serve the result."""
+        if steps is not None:
+            self.process.step(steps)
+        if until_s is not None:
+            self.process.run_until(until_s)
+        await self.publish()
+
+    async def run(self, duration_s: float | None = None, *, tick_s: float = 0.1) -> None:
+        """Follow the wall clock at `time_scale` (sim s per wall s) until `duration_s` sim seconds
+        have passed (forever when None); `time_scale <= 0` runs as fast as possible."""
+        end = None if duration_s is None else self.process.t + duration_s
+        if self.time_scale <= 0:
+            chunk = max(1, round(60.0 / self.process.dt))
+            while end is None or self.process.t + 1e-9 < end:
+                target = self.process.t + chunk * self.process.dt
+                await self.advance(until_s=target if end is None else min(target, end))
+            return
+        wall0, sim0 = time.monotonic(), self.process.t
+        while end is None or self.process.t + 1e-9 < end:
+            target = sim0 + (time.monotonic() - wall0) * self.time_scale
+            if end is not None:
+                target = min(target, end)
+            await self.advance(until_s=target)
+            await asyncio.sleep(tick_s)
+
+    # --- the world outside -----------------------------------------------------------------------------
+
+    def endpoints(self) -> dict[str, str]:
+        """Connection key -> URL served ('opc.tcp://host:port' or 'modbus://host:port')."""
+        return {key: plc.url for key, plc in self.plcs.items()}
+
+    def plant_with_endpoints(self) -> PlantModel:
+        """The plant model with each connection pointed at the server actually serving it: hand this
+        (or its YAML from write_plant) to the edge gateway and it finds every tag where it expects."""
+        data: dict[str, Any] = self.plant.model_dump(mode="json", exclude_unset=True)
+        for a, area in enumerate(self.plant.areas):
+            for li, line in enumerate(area.lines):
+                place = f"{self.plant.enterprise}/{self.plant.site}/{area.name}/{line.name}"
+                for c, conn in enumerate(line.connections):
+                    plc = self.plcs[connection_key(place, conn.name)]
+                    out = data["areas"][a]["lines"][li]["connections"][c]
+                    if isinstance(conn, OpcUaConnection):
+                        out["endpoint"] = plc.url
+                    else:
+                        out["host"], out["port"] = plc.host, plc.port
+        return PlantModel.model_validate(data)
+
+    def write_plant(self, path: str | Path) -> Path:
+        import yaml
+
+        out = Path(path)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        data = self.plant_with_endpoints().model_dump(mode="json", exclude_unset=True)
+        out.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        return out
+
+    def assign_order(self, cell: str, ref: str, qty: float) -> None:
+        """Queue an order on a discrete cell (cell name) or a batch line (line name)."""
+        self.process.assign_order(cell, ref, qty)
+
+    def truth(self) -> GroundTruth:
+        return self.process.snapshot()
+
+    def write_truth(self, path: str | Path) -> Path:
+        return self.truth().write(path)
+
+
+def _model_port(conn: OpcUaConnection | ModbusConnection) -> int:
+    if isinstance(conn, ModbusConnection):
+        return conn.port
+    tail = conn.endpoint.split("://", 1)[1].split("/", 1)[0]
+    return int(tail.rsplit(":", 1)[1]) if ":" in tail else 4840
