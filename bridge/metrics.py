@@ -6,6 +6,7 @@ import bisect
 import math
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 Labels = tuple[tuple[str, str], ...]
 Sample = tuple[str, Labels, float]  # metric name (with _bucket/_sum/_count suffix), labels, value
@@ -228,3 +229,62 @@ class BridgeMetrics:
             "uns_mirror_rate_limited_total", "_raw updates held back by the rate limit"
         )
         self.status_published = r.counter("uns_status_published_total", "_erp events and status messages")
+
+
+def host_outbox_collector(host: Any, outbox: Any) -> Collector:
+    """Figures owned by the Sparkplug host (`stats()`) and the outbox (`stats()`), read at scrape time."""
+
+    def collect() -> Iterable[tuple[str, str, str, Iterable[tuple[Labels, float]]]]:
+
+        s = host.stats()
+        none: Labels = ()
+        yield (
+            "uns_sparkplug_messages_total",
+            "counter",
+            "Sparkplug messages received",
+            [(none, s["messages_in"])],
+        )
+        yield "uns_sparkplug_metrics_total", "counter", "metric values decoded", [(none, s["metrics_in"])]
+        yield "uns_sparkplug_seq_gaps_total", "counter", "seq gaps (lost messages)", [(none, s["seq_gaps"])]
+        yield (
+            "uns_sparkplug_rebirths_requested_total", "counter", "rebirth requests sent",
+            [(none, s["rebirths_requested"])],
+        )  # fmt: skip
+        yield (
+            "uns_sparkplug_decode_errors_total", "counter", "messages rejected by the host, by reason",
+            [(labels_of(reason=k), v) for k, v in sorted(s["rejected"].items())],
+        )  # fmt: skip
+        yield "uns_sparkplug_nodes_online", "gauge", "edge nodes online", [(none, s["nodes_online"])]
+        yield (
+            "uns_sparkplug_connected",
+            "gauge",
+            "1 when the host is connected",
+            [(none, float(s["connected"]))],
+        )
+        try:
+            o = outbox.stats()
+        except Exception:
+            return
+        yield "uns_outbox_depth", "gauge", "events waiting for delivery", [(none, o.depth)]
+        yield (
+            "uns_outbox_oldest_age_seconds", "gauge", "age of the oldest undelivered event",
+            [(none, o.oldest_pending_age_s or 0.0)],
+        )  # fmt: skip
+        yield "uns_outbox_dead_letters", "gauge", "events parked as dead letters", [(none, o.dead_letters)]
+        yield "uns_outbox_backing_off", "gauge", "events waiting after a failed try", [(none, o.backing_off)]
+        c = o.counters
+        yield (
+            "uns_outbox_outcomes_total", "counter", "delivery outcomes since start",
+            [
+                (labels_of(outcome="delivered"), c.delivered),
+                (labels_of(outcome="retry"), c.retries),
+                (labels_of(outcome="dead"), c.dead),
+                (labels_of(outcome="duplicate"), c.duplicates),
+            ],
+        )  # fmt: skip
+        yield (
+            "uns_outbox_pending", "gauge", "undelivered events by contract",
+            [(labels_of(contract=k), v) for k, v in sorted(o.pending_by_contract.items())],
+        )  # fmt: skip
+
+    return collect

@@ -14,20 +14,18 @@ from bridge.config import BridgeSettings
 from bridge.erp_publisher import ErpPublisher
 from bridge.health import HealthServer
 from bridge.ingest import build_chunk
-from bridge.metrics import BridgeMetrics, Labels, labels_of
+from bridge.metrics import BridgeMetrics, host_outbox_collector
 from bridge.mirror import Mirror
 from bridge.outbox.backoff import Backoff
-from bridge.outbox.sinks import JsonlFileSink
 from bridge.outbox.worker import Outbox
 from bridge.pipeline import Pipeline
 from bridge.rejected import RejectedStore
+from bridge.sink_setup import TimedSink, build_sink, odoo_settings
 from bridge.status import ErpStatus, queued_then
 from bridge.uns_client import UnsClient, dumps
 from odoo_sync.client import OdooClient
 from odoo_sync.errors import OdooError
 from odoo_sync.reader import OdooReader
-from odoo_sync.transport import OdooSettings
-from odoo_sync.writer import OdooWriter
 from sparkplug.host import HostApplication
 from sparkplug.host_registry import (
     DeviceBirth,
@@ -37,7 +35,7 @@ from sparkplug.host_registry import (
     NodeDeath,
     UpdateBatch,
 )
-from uns_model.delivery import DeliveryReceipt, EventSink, OutboundEvent, TransientDeliveryError
+from uns_model.delivery import EventSink
 from uns_model.loader import load_plant
 from uns_model.plant import PlantModel
 from uns_model.topics import bridge_topic
@@ -62,65 +60,6 @@ class _Reject:
     topic: str
     reason: str
     payload: bytes
-
-
-class TimedSink:
-    """The configured sink, with each call's duration and outcome in the metrics (Odoo call latency)."""
-
-    def __init__(self, sink: EventSink, metrics: BridgeMetrics) -> None:
-        self.inner = sink
-        self.name = sink.name
-        self._hist = metrics.sink_call_s
-
-    def deliver(self, event: OutboundEvent) -> DeliveryReceipt:
-        t0 = time.perf_counter()
-        outcome = "error"
-        try:
-            receipt = self.inner.deliver(event)
-            outcome = "ok"
-            return receipt
-        except TransientDeliveryError:
-            outcome = "transient"
-            raise
-        finally:
-            self._hist.observe(time.perf_counter() - t0, sink=self.name, outcome=outcome)
-
-
-class ConfigError(RuntimeError):
-    """The settings cannot make a working bridge (the message says what to change)."""
-
-
-def odoo_settings(settings: BridgeSettings) -> OdooSettings:
-    missing = [
-        flag
-        for flag, value in (
-            ("--odoo / UNS_ODOO_URL", settings.odoo_url),
-            ("--odoo-db / UNS_ODOO_DB", settings.odoo_db),
-            ("--odoo-user / UNS_ODOO_USER", settings.odoo_user),
-            ("UNS_ODOO_API_KEY or UNS_ODOO_API_KEY_FILE", settings.odoo_api_key),
-        )
-        if not value
-    ]
-    if missing:
-        raise ConfigError("the Odoo sink needs " + ", ".join(missing))
-    assert settings.odoo_api_key is not None
-    try:
-        return OdooSettings(
-            url=settings.odoo_url or "",
-            db=settings.odoo_db or "",
-            user=settings.odoo_user or "",
-            key=settings.odoo_api_key,
-            api=settings.odoo_api,
-        )
-    except ValueError as exc:
-        raise ConfigError(f"bad Odoo settings: {exc}") from None
-
-
-def build_sink(settings: BridgeSettings) -> EventSink:
-    """The JSONL file, or the Odoo writer (it connects at its first delivery, so Odoo may be down now)."""
-    if settings.sink == "jsonl":
-        return JsonlFileSink(settings.events_path)
-    return OdooWriter(odoo_settings(settings))
 
 
 class BridgeService:
@@ -187,7 +126,7 @@ class BridgeService:
             self.http = HealthServer(
                 self.metrics.registry, checks, settings.metrics_host, settings.metrics_port
             )
-        self.metrics.registry.add_collector(self._collect)
+        self.metrics.registry.add_collector(host_outbox_collector(self.host, self.outbox))
         self._stop = threading.Event()
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
@@ -440,57 +379,3 @@ class BridgeService:
         }
         self.uns.publish(bridge_topic(self.site, "health"), dumps(body), 0, True)
         self.metrics.queue_depth.set(self.queue.qsize())
-
-    # -- Prometheus figures owned by the host and the outbox --------------------------------------------
-
-    def _collect(self) -> Iterable[tuple[str, str, str, Iterable[tuple[Labels, float]]]]:
-        s = self.host.stats()
-        none: Labels = ()
-        yield (
-            "uns_sparkplug_messages_total",
-            "counter",
-            "Sparkplug messages received",
-            [(none, s["messages_in"])],
-        )
-        yield "uns_sparkplug_metrics_total", "counter", "metric values decoded", [(none, s["metrics_in"])]
-        yield "uns_sparkplug_seq_gaps_total", "counter", "seq gaps (lost messages)", [(none, s["seq_gaps"])]
-        yield (
-            "uns_sparkplug_rebirths_requested_total", "counter", "rebirth requests sent",
-            [(none, s["rebirths_requested"])],
-        )  # fmt: skip
-        yield (
-            "uns_sparkplug_decode_errors_total", "counter", "messages rejected by the host, by reason",
-            [(labels_of(reason=k), v) for k, v in sorted(s["rejected"].items())],
-        )  # fmt: skip
-        yield "uns_sparkplug_nodes_online", "gauge", "edge nodes online", [(none, s["nodes_online"])]
-        yield (
-            "uns_sparkplug_connected",
-            "gauge",
-            "1 when the host is connected",
-            [(none, float(s["connected"]))],
-        )
-        try:
-            o = self.outbox.stats()
-        except Exception:
-            return
-        yield "uns_outbox_depth", "gauge", "events waiting for delivery", [(none, o.depth)]
-        yield (
-            "uns_outbox_oldest_age_seconds", "gauge", "age of the oldest undelivered event",
-            [(none, o.oldest_pending_age_s or 0.0)],
-        )  # fmt: skip
-        yield "uns_outbox_dead_letters", "gauge", "events parked as dead letters", [(none, o.dead_letters)]
-        yield "uns_outbox_backing_off", "gauge", "events waiting after a failed try", [(none, o.backing_off)]
-        c = o.counters
-        yield (
-            "uns_outbox_outcomes_total", "counter", "delivery outcomes since start",
-            [
-                (labels_of(outcome="delivered"), c.delivered),
-                (labels_of(outcome="retry"), c.retries),
-                (labels_of(outcome="dead"), c.dead),
-                (labels_of(outcome="duplicate"), c.duplicates),
-            ],
-        )  # fmt: skip
-        yield (
-            "uns_outbox_pending", "gauge", "undelivered events by contract",
-            [(labels_of(contract=k), v) for k, v in sorted(o.pending_by_contract.items())],
-        )  # fmt: skip

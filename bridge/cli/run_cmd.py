@@ -81,7 +81,8 @@ def _run(args: argparse.Namespace) -> int:
     from bridge.config import load_settings
     from bridge.logging_setup import setup_logging
     from bridge.outbox.worker import OutboxBusyError
-    from bridge.service import BridgeService, ConfigError
+    from bridge.service import BridgeService
+    from bridge.sink_setup import ConfigError
     from uns_model.errors import PlantModelError
 
     flags: dict[str, Any] = {k: getattr(args, k, None) for k in _FLAGS}
