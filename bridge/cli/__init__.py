@@ -16,6 +16,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bridge.cli.run_cmd",
     "bridge.cli.model_cmd",
     "bridge.cli.odoo_cmd",
+    "bridge.cli.broker_cmd",
 )
 
 
