@@ -109,6 +109,7 @@ class Pipeline:
         self.last_value = np.full(n, np.nan)
         self.last_ts = np.full(n, -1, np.int64)
         self._closed: list[WindowResult] = []
+        self._missing_logged: set[int] = set()
         self.samples = 0
 
     def _enabled(self, contract: str) -> bool:
@@ -127,7 +128,10 @@ class Pipeline:
             for i in np.flatnonzero(text).tolist():
                 info = self.index.tags[int(tag[i])]
                 self.timeline.add(info, int(ts[i]), chunk.raw[i])
-        numeric = ~text & ~np.isnan(value)
+        missing = ~text & np.isnan(value)
+        numeric = ~text & ~missing
+        if missing.any():
+            self._count_missing(tag[missing], chunk, np.flatnonzero(missing))
         if not numeric.all():
             tag, ts, value = tag[numeric], ts[numeric], value[numeric]
         if tag.shape[0] == 0:
@@ -150,6 +154,25 @@ class Pipeline:
             sel = mask[tag]
             if sel.any():
                 handler(tag[sel], ts[sel], value[sel])
+
+    def _count_missing(
+        self,
+        tags: np.ndarray[tuple[int], np.dtype[np.int32]],
+        chunk: Chunk,
+        pos: np.ndarray[tuple[int], np.dtype[np.intp]],
+    ) -> None:
+        """Null, NaN or text values of numeric tags: skipped by every rule, counted, logged once per tag."""
+        self.metrics.bad_values.inc(int(tags.shape[0]), reason="null_or_nan")
+        for idx in np.unique(tags).tolist():
+            if idx in self._missing_logged:
+                continue
+            self._missing_logged.add(idx)
+            first = next(chunk.raw[i] for i in pos.tolist() if int(chunk.tag[i]) == idx)
+            log.warning(
+                "tag %s: value %r is not a number; skipped (counted, logged once per tag)",
+                self.index.tags[idx].key,
+                first,
+            )
 
     # -- time ------------------------------------------------------------------------------------------
 

@@ -134,7 +134,6 @@ class BridgeService:
         self.erp_publisher: ErpPublisher | None = None
         self._started_ms = now_ms()
         self._rejects: list[_Reject] = []
-        self._bad_logged = 0.0
         # DBIRTH values held back until the device's historical flush is through (see _process).
         self._held: dict[tuple[str, str, str | None], tuple[float, UpdateBatch]] = {}
 
@@ -322,16 +321,6 @@ class BridgeService:
         self.metrics.samples_in.inc(len(chunk))
         if chunk.unmapped:
             self.metrics.unmapped.inc(chunk.unmapped)
-        if chunk.text_in_number:
-            self.metrics.bad_values.inc(chunk.text_in_number, reason="text_in_number")
-            if time.monotonic() >= self._bad_logged:
-                self._bad_logged = time.monotonic() + 60.0
-                log.warning(
-                    "%d text value(s) arrived for numeric tags and were skipped (the plant model says a"
-                    " number; check the tag's datatype); counted in uns_ingest_bad_values_total, logged"
-                    " at most once a minute",
-                    chunk.text_in_number,
-                )
         self.pipeline.ingest(chunk)
         if self.mirror is not None:
             self.mirror.on_chunk(chunk, now_ms())

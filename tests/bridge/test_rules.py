@@ -185,6 +185,7 @@ def test_bad_values_are_skipped_and_the_stream_goes_on() -> None:
     feed(p, [("counters/good", T0 + 30, float("nan")), ("counters/good", T0 + 40, 12)])
     step(p, sink, T0 + 11_000)
     assert sink.of("production_reported")[-1]["good_quantity"] == 2.0
+    assert p.metrics.bad_values.value(reason="null_or_nan") == 2
 
 
 def test_restart_resumes_counters_orders_and_open_downtime(tmp_path: Path) -> None:
