@@ -130,3 +130,9 @@ def test_sigkill_mid_stream_loses_and_doubles_nothing(broker: Mosquitto, uid: st
     assert {p["started_unix_ms"] for p in started} == {p["started_unix_ms"] for p in ended}
     # The restarted bridge said online, the stopped one offline (retained, for the namespace).
     assert [m["state"] for m in watcher.on("_bridge/status")][-1] == "offline"
+    state = Watcher(broker.port, f"spBv1.0/STATE/{host_id}")
+    try:
+        retained = wait_for(lambda: state.on(f"STATE/{host_id}"), 10, "retained STATE")
+    finally:
+        state.stop()
+    assert retained[-1]["online"] is False
