@@ -78,8 +78,9 @@ class HostApplication:
 
     `lenient=True` accepts what some peers get wrong: an integer value in the other integer field
     (int_value/long_value) or a Float/Double in the other float field; DATA/DBIRTH/DDEATH without
-    seq (not seq-checked instead of a gap); an NDEATH without bdSeq (taken as the node's death
-    instead of being ignored as a stale will).
+    seq (not seq-checked instead of a gap); an NDEATH without bdSeq, or with the bdSeq that follows
+    the NBIRTH's (pysparkplug's clean disconnect), taken as the node's death instead of being
+    ignored as a stale will.
     """
 
     def __init__(

@@ -397,7 +397,13 @@ class Ingest:
         if not node.online:
             self.stats.stale_wills_ignored += 1
             return
-        matches = bdseq == node.bdseq if (bdseq is not None and node.bdseq is not None) else self.lenient
+        if bdseq is not None and node.bdseq is not None:
+            matches = bdseq == node.bdseq
+            # pysparkplug's clean disconnect sends the bdSeq of its *next* session; a will of a
+            # session that has not been born yet cannot be on the wire, so lenient mode takes it.
+            matches = matches or (self.lenient and bdseq == (node.bdseq + 1) % 256)
+        else:
+            matches = self.lenient
         if not matches:
             # A will of an older connection, delivered late: this session is still alive.
             self.stats.stale_wills_ignored += 1
