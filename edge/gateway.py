@@ -41,6 +41,14 @@ def find_edge_node(resolver: PlantResolver, edge_node_id: str, group_id: str | N
     return nodes[0]
 
 
+def guard_library_logs() -> None:
+    """asyncua logs whole requests at DEBUG, ActivateSession with the user's password in clear: never let
+    its loggers go below INFO, whatever the root level is."""
+    lib = logging.getLogger("asyncua")
+    if lib.getEffectiveLevel() < logging.INFO:
+        lib.setLevel(logging.INFO)
+
+
 class Gateway:
     """Reads the sources of one edge node and publishes them through its EdgeNode.
 
@@ -60,6 +68,7 @@ class Gateway:
         modbus_options: Callable[[str], ModbusOptions] = lambda _name: ModbusOptions(),
         client_id: str | None = None,
     ) -> None:
+        guard_library_logs()
         self.edge = edge
         self.stats: Counter[str] = Counter()
         if data_dir is not None:

@@ -97,9 +97,10 @@ class OpcUaReader:
         while True:
             self._lost = asyncio.Event()
             self._queue = asyncio.Queue()
-            client = await self._client()
+            client: Client | None = None
             reason = "connect failed"
             try:
+                client = await self._client()
                 await client.connect()
                 self.stats["connects"] += 1
                 log.info("%s: connected", self.where)
@@ -113,12 +114,14 @@ class OpcUaReader:
                 await self._subscribe(client, nodes)
                 reason = await self._forward(client)
             except asyncio.CancelledError:
-                await self._close(client)
+                if client is not None:
+                    await self._close(client)
                 raise
             except Exception as exc:
                 # asyncua raises many kinds (UaStatusCodeError, OSError, TimeoutError ...): all mean gone.
                 reason = f"{type(exc).__name__}: {exc}"
-            await self._close(client)
+            if client is not None:
+                await self._close(client)
             if up:
                 self.sink.feed_down(self.name, reason)
                 up = False
@@ -198,6 +201,7 @@ class OpcUaReader:
         """Hand each notification burst on as one batch until the connection is lost."""
         probe = client.get_node(_SERVER_STATE)
         lost = asyncio.ensure_future(self._lost.wait())
+        get: asyncio.Future[tuple[str, ua.DataValue]] | None = None
         try:
             while True:
                 get = asyncio.ensure_future(self._queue.get())
@@ -223,3 +227,5 @@ class OpcUaReader:
                     self.sink.feed_samples(self.name, samples)
         finally:
             lost.cancel()
+            if get is not None:
+                get.cancel()
