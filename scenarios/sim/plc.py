@@ -130,7 +130,7 @@ class SimulatedPlant:
         have passed (forever when None); `time_scale <= 0` runs as fast as possible."""
         end = None if duration_s is None else self.process.t + duration_s
         if self.time_scale <= 0:
-            chunk = max(1, round(60.0 / self.process.dt))
+            chunk = max(1, round(300.0 / self.process.dt))
             while end is None or self.process.t + 1e-9 < end:
                 target = self.process.t + chunk * self.process.dt
                 await self.advance(until_s=target if end is None else min(target, end))

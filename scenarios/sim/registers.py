@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import struct
+from collections.abc import Sequence
 
 from uns_model.tags import ModbusSource
 
@@ -50,7 +51,7 @@ def encode(source: ModbusSource, value: bool | int | float) -> list[int]:
     return [int.from_bytes(w, "big") for w in words]
 
 
-def decode(source: ModbusSource, registers: list[int]) -> float:
+def decode(source: ModbusSource, registers: Sequence[int]) -> float:
     """The engineering value a client computes from the source's registers."""
     if source.type == "bool":
         return float(bool(registers[0]))
