@@ -4,6 +4,13 @@
 #
 #   broker/make-secrets.sh --plant PLANT.yaml [--hostname NAME]... [--host-id ID] [--out DIR] [--days N]
 #
+# Layout of the output directory (default broker/secrets, git-ignored; mode 700):
+#   broker/    what Mosquitto reads, and nothing else: passwd, acl, ca.crt, server.crt, server.key
+#   ca/        the local CA's key and certificate (keep the key offline once the certificates are made)
+#   clients/   <user>.crt / <user>.key for the bridge and each edge node (CN = MQTT username)
+#   env/       <user>.env: UNS_BROKER_USER / UNS_BROKER_PASSWORD, for compose's env_file
+#   credentials.env   every user's password in one file, for whoever sets up SCADA and MQTT Explorer
+#
 # Idempotent: what exists is kept (passwords, CA, certificates); what is missing is added (a new
 # edge node gets a user, a password and a certificate); the ACL is generated again from the plant
 # model every time; the server certificate is made again when the host names asked for change.
@@ -19,7 +26,7 @@ host_id="uns-bridge"
 days=825
 hostnames=()
 
-usage() { sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+usage() { sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 die() { echo "make-secrets: $*" >&2; exit 1; }
 
 while [[ $# -gt 0 ]]; do
@@ -44,14 +51,15 @@ command -v openssl >/dev/null || die "openssl is not installed"
 passwd_cmd="$(command -v mosquitto_passwd || true)"
 [[ -n "$passwd_cmd" ]] || die "mosquitto_passwd is not installed (Debian: apt-get install mosquitto)"
 
-mkdir -p "$out/env" "$out/clients"
-chmod 700 "$out" "$out/env" "$out/clients"
+mkdir -p "$out/env" "$out/clients" "$out/broker" "$out/ca"
+chmod 700 "$out" "$out/env" "$out/clients" "$out/broker" "$out/ca"
+pwfile="$out/broker/passwd"
 
 # --- users and passwords -------------------------------------------------------------------------
 # `uns broker users` refuses plants whose edge node ids cannot be usernames or clash with a role.
 users="$("$uns" broker users "$plant" --host-id "$host_id")" || die "uns broker users failed"
-touch "$out/passwd"
-chmod 600 "$out/passwd"
+touch "$pwfile"
+chmod 600 "$pwfile"
 while read -r role user; do
   [[ -n "$user" ]] || continue
   envfile="$out/env/$user.env"
@@ -63,8 +71,8 @@ while read -r role user; do
     echo "make-secrets: new $role user $user"
   fi
   pw="$(sed -n 's/^UNS_BROKER_PASSWORD=//p' "$envfile")"
-  if ! grep -q "^$user:" "$out/passwd"; then
-    "$passwd_cmd" -b "$out/passwd" "$user" "$pw"
+  if ! grep -q "^$user:" "$pwfile"; then
+    "$passwd_cmd" -b "$pwfile" "$user" "$pw"
   fi
 done <<<"$users"
 
@@ -83,24 +91,28 @@ chmod 600 "$out/credentials.env"
 # Users in the password file that the plant no longer has: kept (a site may add its own), but said.
 while IFS=: read -r user _; do
   grep -q " $user\$" <<<"$users" || echo "make-secrets: note: $user is in passwd but not a user of this plant"
-done <"$out/passwd"
+done <"$pwfile"
 
 # --- ACL -----------------------------------------------------------------------------------------
-"$uns" broker acl "$plant" --host-id "$host_id" --out "$out/acl.new" || die "uns broker acl failed"
-mv "$out/acl.new" "$out/acl"
-chmod 600 "$out/acl"
+"$uns" broker acl "$plant" --host-id "$host_id" --out "$out/broker/acl.new" || die "uns broker acl failed"
+mv "$out/broker/acl.new" "$out/broker/acl"
+chmod 600 "$out/broker/acl"
 
 # --- local CA ------------------------------------------------------------------------------------
-if [[ ! -s "$out/ca.key" || ! -s "$out/ca.crt" ]]; then
-  openssl ecparam -name prime256v1 -genkey -noout -out "$out/ca.key" 2>/dev/null
-  openssl req -x509 -new -key "$out/ca.key" -sha256 -days 3650 -subj "/CN=UNS broker local CA" \
+ca="$out/ca"
+if [[ ! -s "$ca/ca.key" || ! -s "$ca/ca.crt" ]]; then
+  openssl ecparam -name prime256v1 -genkey -noout -out "$ca/ca.key" 2>/dev/null
+  openssl req -x509 -new -key "$ca/ca.key" -sha256 -days 3650 -subj "/CN=UNS broker local CA" \
     -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
-    -out "$out/ca.crt"
-  rm -f "$out/server.crt" "$out/clients/"*.crt  # signed by a CA that is gone
-  echo "make-secrets: new CA $out/ca.crt"
+    -out "$ca/ca.crt"
+  rm -f "$out/broker/server.crt" "$out/clients/"*.crt  # signed by a CA that is gone
+  echo "make-secrets: new CA $ca/ca.crt"
 fi
-chmod 600 "$out/ca.key"
-chmod 644 "$out/ca.crt"
+chmod 600 "$ca/ca.key"
+chmod 644 "$ca/ca.crt"
+# Mosquitto's copy (the broker directory is all that is mounted into the broker's container).
+cmp -s "$ca/ca.crt" "$out/broker/ca.crt" || cp "$ca/ca.crt" "$out/broker/ca.crt"
+chmod 644 "$out/broker/ca.crt"
 
 # sign <name> <key> <crt> <subject CN> <extensions>
 sign() {
@@ -109,7 +121,7 @@ sign() {
   [[ -s "$key" ]] || openssl ecparam -name prime256v1 -genkey -noout -out "$key" 2>/dev/null
   chmod 600 "$key"
   openssl req -new -key "$key" -subj "/CN=$cn" -out "$csr"
-  openssl x509 -req -in "$csr" -CA "$out/ca.crt" -CAkey "$out/ca.key" -CAcreateserial -sha256 \
+  openssl x509 -req -in "$csr" -CA "$ca/ca.crt" -CAkey "$ca/ca.key" -CAcreateserial -sha256 \
     -days "$days" -extfile <(printf '%s\n' "$ext") -out "$crt" 2>/dev/null
   rm -f "$csr"
   chmod 644 "$crt"
@@ -121,10 +133,10 @@ san="DNS:localhost,IP:127.0.0.1"
 for h in "${hostnames[@]+"${hostnames[@]}"}"; do
   if [[ "$h" =~ ^[0-9.]+$ || "$h" == *:* ]]; then san+=",IP:$h"; else san+=",DNS:$h"; fi
 done
-if [[ ! -s "$out/server.crt" || "$(cat "$out/server.san" 2>/dev/null)" != "$san" ]]; then
-  sign server "$out/server.key" "$out/server.crt" "${hostnames[0]:-localhost}" \
+if [[ ! -s "$out/broker/server.crt" || "$(cat "$out/broker/server.san" 2>/dev/null)" != "$san" ]]; then
+  sign server "$out/broker/server.key" "$out/broker/server.crt" "${hostnames[0]:-localhost}" \
     "$(printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature' "$san")"
-  echo "$san" >"$out/server.san"
+  echo "$san" >"$out/broker/server.san"
 fi
 
 # --- client certificates: the bridge and each edge node (CN = MQTT username) ---------------------

@@ -52,7 +52,7 @@ def passwords(secrets_dir: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def secure_broker(secrets_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
     """The product config's auth, ACL and listeners (1883, 8883, 8884) on free loopback ports."""
-    s = secrets_dir
+    s = secrets_dir / "broker"
     b = Mosquitto(
         workdir=tmp_path_factory.mktemp("secure-mosquitto"),
         secure=SecureFiles(s / "passwd", s / "acl", s / "ca.crt", s / "server.crt", s / "server.key"),

@@ -22,7 +22,7 @@ G = "spBv1.0/toolworks"
 
 
 def context(secrets: Path, client: str | None = None, *, ca: bool = True) -> ssl.SSLContext:
-    ctx = ssl.create_default_context(cafile=str(secrets / "ca.crt") if ca else None)
+    ctx = ssl.create_default_context(cafile=str(secrets / "ca" / "ca.crt") if ca else None)
     if client is not None:
         ctx.load_cert_chain(secrets / "clients" / f"{client}.crt", secrets / "clients" / f"{client}.key")
     return ctx
@@ -81,7 +81,7 @@ def test_client_certificate_listener_refuses_clients_without_a_certificate_of_th
     s = sessions(port, "explorer", passwords["explorer"], tls=context(secrets_dir))
     assert s.connack is None and s.disconnected
     # A certificate from another CA, even with the right common name.
-    foreign = ssl.create_default_context(cafile=str(secrets_dir / "ca.crt"))
+    foreign = ssl.create_default_context(cafile=str(secrets_dir / "ca" / "ca.crt"))
     foreign.load_cert_chain(foreign_ca / "clients" / "line1.crt", foreign_ca / "clients" / "line1.key")
     s = sessions(port, tls=foreign)
     assert s.connack is None and s.disconnected
@@ -98,7 +98,7 @@ def test_client_certificate_is_the_username(secure_broker: Mosquitto, secrets_di
 
 def test_sparkplug_over_tls_with_broker_urls(secure_broker: Mosquitto, secrets_dir, passwords, uid):
     """EdgeNode over mutual TLS, host over TLS with a password, both from `mqtts://` URLs."""
-    ca = secrets_dir / "ca.crt"
+    ca = secrets_dir / "ca" / "ca.crt"
     cert, key = secrets_dir / "clients" / "line1.crt", secrets_dir / "clients" / "line1.key"
     got = Collector()
     host = HostApplication(
