@@ -15,6 +15,7 @@ from edge.modbus_source import ModbusPoller
 from edge.opcua_source import OpcUaReader
 from edge.points import Point
 from sparkplug.edge_node import EdgeNode
+from sparkplug.mqtt_url import BrokerUrl
 from uns_model.plant import Connection, ModbusConnection, OpcUaConnection
 from uns_model.resolver import EdgeNodeRef, PlantResolver
 
@@ -60,7 +61,7 @@ class Gateway:
         self,
         resolver: PlantResolver,
         edge: EdgeNodeRef,
-        broker: str,
+        broker: str | BrokerUrl,
         *,
         primary_host_id: str | None = None,
         data_dir: Path | None = None,
