@@ -37,6 +37,7 @@ ACL: tuple[tuple[str, str, int, int, int, int], ...] = (
     ("res.users", "base.group_erp_manager", 1, 1, 1, 1),
     ("res.groups", "base.group_user", 1, 0, 0, 0),
     ("res.groups", "base.group_erp_manager", 1, 1, 1, 1),
+    ("ir.module.category", "base.group_erp_manager", 1, 0, 0, 0),
     ("res.users.apikeys", "base.group_user", 1, 0, 0, 0),
     ("res.company", "base.group_user", 1, 0, 0, 0),
     ("ir.model", "base.group_user", 0, 0, 0, 0),

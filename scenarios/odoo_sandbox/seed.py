@@ -76,8 +76,11 @@ def seed_base(registry: Registry, admin_password: str) -> None:
     company = env["res.company"].create({"name": "My Company"})
     xmlid(env, "base.main_company", "res.company", company.id)
     group_ids = {}
+    categories: dict[str, int] = {}
     for gid, (category, name, _implied) in security.GROUPS.items():
-        group = env["res.groups"].create({"name": name, "category": category})
+        if category not in categories:
+            categories[category] = env["ir.module.category"].create({"name": category}).id
+        group = env["res.groups"].create({"name": name, "category_id": categories[category]})
         group_ids[gid] = group.id
         xmlid(env, gid, "res.groups", group.id)
     system = env["res.users"].create({"name": "OdooBot", "login": "__system__", "active": False})

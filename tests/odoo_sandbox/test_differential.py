@@ -464,6 +464,38 @@ def edge_scenario(admin: Wire, bridge: Wire) -> list[tuple[str, Any]]:
     return out
 
 
+def groups_scenario(admin: Wire, bridge: Wire) -> list[tuple[str, Any]]:
+    """What `uns odoo check` asks about the bridge's user: its groups, their names, has_group."""
+    out: list[tuple[str, Any]] = []
+
+    def log(label: str, value: Any) -> None:
+        out.append((label, norm(value)))
+
+    out.append(
+        (
+            "fields res.groups",
+            norm(
+                bridge.ok(
+                    "res.groups",
+                    "fields_get",
+                    [["name", "full_name", "category_id"]],
+                    {"attributes": ["type", "relation", "store", "readonly", "searchable"]},
+                )
+            ),
+        )
+    )
+    log(
+        "group by full name",
+        bridge(
+            "res.groups",
+            "search_read",
+            [[("full_name", "=", "Manufacturing / User")]],
+            {"fields": ["full_name", "name", "category_id", "display_name"]},
+        ),
+    )
+    return out
+
+
 def real_wires() -> tuple[Wire, Wire] | None:
     names = ("ODOO_URL", "ODOO_DB", "ODOO_USER", "ODOO_KEY", "ODOO_ADMIN_LOGIN", "ODOO_ADMIN_PASSWORD")
     if not all(os.environ.get(n) for n in names):
@@ -482,7 +514,7 @@ def sandbox_transcript(tmp_path_factory: pytest.TempPathFactory) -> Iterator[lis
         key = server.add_api_key(uid)
         admin = Wire(server.url, server.db_name, "admin", "admin")
         bridge = Wire(server.url, server.db_name, "uns-bridge", key)
-        yield scenario(admin, bridge) + edge_scenario(admin, bridge)
+        yield scenario(admin, bridge) + edge_scenario(admin, bridge) + groups_scenario(admin, bridge)
 
 
 def test_sandbox_transcript_is_stable(sandbox_transcript: list[tuple[str, Any]]) -> None:
@@ -495,6 +527,13 @@ def test_sandbox_transcript_is_stable(sandbox_transcript: list[tuple[str, Any]])
     assert labels["duplicate lot"][:2] == ["error", "odoo.exceptions.ValidationError"]
     assert labels["serial batch"][1]["res_model"] == "mrp.batch.produce"
     assert labels["bad fk"][:2] == ["error", "odoo.exceptions.MissingError"]
+    assert labels["group by full name"][1][0]["full_name"] == "Manufacturing / User"
+    assert labels["fields res.groups"]["full_name"] == {
+        "readonly": True,
+        "searchable": True,
+        "store": False,
+        "type": "char",
+    }
 
 
 @pytest.mark.odoo_real
@@ -504,6 +543,6 @@ def test_real_odoo_gives_the_same_transcript(sandbox_transcript: list[tuple[str,
         pytest.skip(
             "real Odoo: set ODOO_URL, ODOO_DB, ODOO_USER, ODOO_KEY, ODOO_ADMIN_LOGIN, ODOO_ADMIN_PASSWORD"
         )
-    real = scenario(*wires) + edge_scenario(*wires)
+    real = scenario(*wires) + edge_scenario(*wires) + groups_scenario(*wires)
     for (label, ours), (_, theirs) in zip(sandbox_transcript, real, strict=True):
         assert ours == theirs, label

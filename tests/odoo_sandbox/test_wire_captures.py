@@ -42,6 +42,7 @@ REPLAYABLE = {
     "wrong_arity": "error",
     "sql_constraint_qty_positive": "error",
     "productivity_loss_search_read": "records",
+    "res_groups_search_read_full_name": "records_noid",
 }
 
 #: session_info keys the sandbox gives (the captured answer has many more for the web client)
@@ -114,6 +115,17 @@ def replay(sandbox: Sandbox, capture: dict[str, Any]) -> httpx.Response:
         return client.request(request["method"], request["path"], content=content, headers=headers)
 
 
+def without_ids(value: Any) -> Any:
+    """Records with their ids out (and many2one pairs as their names): ids differ between databases."""
+    if isinstance(value, list):
+        if len(value) == 2 and isinstance(value[0], int) and isinstance(value[1], str):
+            return value[1]
+        return [without_ids(v) for v in value]
+    if isinstance(value, dict):
+        return {k: without_ids(v) for k, v in value.items() if k != "id"}
+    return value
+
+
 def strip_volatile(error: dict[str, Any]) -> dict[str, Any]:
     data = {k: v for k, v in error["data"].items() if k != "debug"}
     return {**error, "data": data}
@@ -171,6 +183,8 @@ def test_replayed_exchange_matches_real_odoo(with_password: Sandbox, name: str) 
         assert result["user_context"].keys() == real["user_context"].keys()
         assert "session_id=" in got.headers["Set-Cookie"]
         assert "HttpOnly" in got.headers["Set-Cookie"] and "Max-Age=604800" in got.headers["Set-Cookie"]
+    elif mode == "records_noid":
+        assert without_ids(result) == without_ids(real)
     elif mode == "records":
         assert [(r["name"], r["loss_type"], r["manual"]) for r in result] == [
             (r["name"], r["loss_type"], r["manual"]) for r in real

@@ -30,14 +30,29 @@ class ResPartner(Model):
         return vals
 
 
+class IrModuleCategory(Model):
+    _name = "ir.module.category"
+    _description = "Application"
+    _order = "name, id"
+    name = Char("Name", required=True)
+
+
 class ResGroups(Model):
     _name = "res.groups"
     _description = "Access Groups"
+    _order = "name, id"
+    _rec_name = "full_name"
     name = Char("Name", required=True)
-    category = Char("Application")
+    category_id = Many2one("ir.module.category", "Application")
+    full_name = Char("Group Name", compute="_compute_full_name", store=False)
+
+    def _compute_full_name(self) -> str:
+        """res_users.py Groups._compute_full_name: 'Application / Name', or the name alone."""
+        category = self.sudo().category_id
+        return f"{category.name} / {self.name}" if category else str(self.name)
 
     def _compute_display_name(self) -> str:
-        return f"{self.category} / {self.name}" if self.category else str(self.name)
+        return str(self.full_name)
 
 
 def _current_company(rec: Model) -> Any:
