@@ -9,7 +9,8 @@ from typing import Any
 
 from asyncua import ua
 from asyncua.client.client import Client
-from asyncua.crypto import security_policies
+from asyncua.crypto import security_policies, uacrypto
+from cryptography import x509
 
 from edge.config import OpcUaOptions
 from edge.points import FeedSink, Point, Sample
@@ -22,8 +23,14 @@ log = logging.getLogger(__name__)
 _SERVER_STATE = ua.NodeId.from_string("i=2259")  # Server/ServerStatus/State: the liveness probe
 
 
-class _Lost(Exception):
-    """The connection to the server is gone."""
+def _certificate_uri(cert: x509.Certificate) -> str | None:
+    """The application URI a certificate carries in its subjectAltName, if any."""
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    except x509.ExtensionNotFound:
+        return None
+    uris = san.value.get_values_for_type(x509.UniformResourceIdentifier)
+    return uris[0] if uris else None
 
 
 def sample_of(point: Point, dv: ua.DataValue) -> Sample:
@@ -140,6 +147,10 @@ class OpcUaReader:
             client.set_password(o.password.get_secret_value())
         if o.security_policy != "None":
             assert o.certificate is not None and o.private_key is not None  # checked by OpcUaOptions
+            # Servers check that the client's ApplicationUri is the URI in its certificate: take it from there.
+            uri = _certificate_uri(await uacrypto.load_certificate(str(o.certificate)))
+            if uri:
+                client.application_uri = uri
             policy = getattr(security_policies, f"SecurityPolicy{o.security_policy}")
             await client.set_security(
                 policy,

@@ -207,3 +207,60 @@ def _names(births: Births, m: Any, topic: str) -> set[str]:
 
 def _data_since(wire: Wire, after: int, upto: int, topic: str) -> list[Any]:
     return [m for m in wire.since(after) if m.index <= upto and m.topic == topic.format("DDATA")]
+
+
+def test_basic256sha256_sign_and_encrypt_with_certificate_and_password(broker, wire, lt, uid, tmp_path):
+    from asyncua.crypto import cert_gen
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
+    async def make_certs() -> None:
+        for who, use in (
+            ("server", ExtendedKeyUsageOID.SERVER_AUTH),
+            ("client", ExtendedKeyUsageOID.CLIENT_AUTH),
+        ):
+            await cert_gen.setup_self_signed_certificate(
+                tmp_path / f"{who}-key.pem",
+                tmp_path / f"{who}.der",
+                f"urn:uns-test:{who}",
+                "localhost",
+                [use],
+                {},
+            )
+
+    lt.run(make_certs(), timeout=30)
+    port = free_port()
+
+    async def start() -> Server:
+        server = Server(user_manager=_Users())  # type: ignore[arg-type]
+        await server.init()
+        server.set_endpoint(f"opc.tcp://127.0.0.1:{port}/edge")
+        await server.load_certificate(tmp_path / "server.der")
+        await server.load_private_key(tmp_path / "server-key.pem")
+        server.set_security_policy([ua.SecurityPolicyType.Basic256Sha256_SignAndEncrypt])
+        server.set_identity_tokens([ua.UserNameIdentityToken])
+        idx = await server.register_namespace(NS_URI)
+        plc = await server.nodes.objects.add_object(idx, "CNC101")
+        for name, (value, vt) in INITIAL.items():
+            await plc.add_variable(ua.NodeId(ua.String(name), ua.Int16(idx)), name, ua.Variant(value, vt))
+        await server.start()
+        return server
+
+    server = lt.run(start(), timeout=30)
+    secure = OpcUaOptions(
+        security_policy="Basic256Sha256",
+        security_mode="SignAndEncrypt",
+        certificate=tmp_path / "client.der",
+        private_key=tmp_path / "client-key.pem",
+        username=USER,
+        password=SecretStr(PASSWORD),
+        backoff=Backoff(min_s=0.2, max_s=0.5),
+    )
+    gw = RunningGateway(lt, PLANT.format(site=uid, port=port, uri=NS_URI), "line1", broker.url,
+                        opcua_options=lambda _n: secure)  # fmt: skip
+    try:
+        b = wire.wait_topic(f"spBv1.0/{uid}/DBIRTH/line1/cnc-101")
+        assert values(Births().birth(b))["order"] == "WH/MO/00012"
+        assert gw.gateway.all_stats()["plc.connects"] == 1
+    finally:
+        gw.stop()
+        lt.run(server.stop(), timeout=30)
