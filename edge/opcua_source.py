@@ -147,7 +147,7 @@ class OpcUaReader:
             client.set_password(o.password.get_secret_value())
         if o.security_policy != "None":
             assert o.certificate is not None and o.private_key is not None  # checked by OpcUaOptions
-            # Servers check that the client's ApplicationUri is the URI in its certificate: take it from there.
+            # Servers check the client's ApplicationUri against the URI in its certificate: use that one.
             uri = _certificate_uri(await uacrypto.load_certificate(str(o.certificate)))
             if uri:
                 client.application_uri = uri
