@@ -493,6 +493,15 @@ def groups_scenario(admin: Wire, bridge: Wire) -> list[tuple[str, Any]]:
             {"fields": ["full_name", "name", "category_id", "display_name"]},
         ),
     )
+    me = [bridge.uid]
+    for xmlid in ("mrp.group_mrp_user", "stock.group_stock_user", "base.group_user", "mrp.group_mrp_manager"):
+        log(f"has_group {xmlid}", bridge("res.users", "has_group", [me, xmlid]))
+    log("has_group no_one", bridge("res.users", "has_group", [me, "base.group_no_one"]))
+    log("has_group unknown", bridge("res.users", "has_group", [me, "nope.group_x"]))
+    log("has_group keyword", bridge("res.users", "has_group", [me], {"group_ext_id": "base.group_system"}))
+    log("has_group of admin", bridge("res.users", "has_group", [[admin.uid], "base.group_system"]))
+    log("has_group no ids", bridge("res.users", "has_group", [[], "base.group_user"]))
+    log("has_groups", bridge("res.users", "has_groups", [me, "mrp.group_mrp_user,!base.group_system"]))
     return out
 
 
@@ -528,6 +537,8 @@ def test_sandbox_transcript_is_stable(sandbox_transcript: list[tuple[str, Any]])
     assert labels["serial batch"][1]["res_model"] == "mrp.batch.produce"
     assert labels["bad fk"][:2] == ["error", "odoo.exceptions.MissingError"]
     assert labels["group by full name"][1][0]["full_name"] == "Manufacturing / User"
+    assert labels["has_group stock.group_stock_user"] == ["ok", True]
+    assert labels["has_group keyword"] == ["ok", False]
     assert labels["fields res.groups"]["full_name"] == {
         "readonly": True,
         "searchable": True,

@@ -43,6 +43,11 @@ REPLAYABLE = {
     "sql_constraint_qty_positive": "error",
     "productivity_loss_search_read": "records",
     "res_groups_search_read_full_name": "records_noid",
+    "res_users_has_group_explicit": "exact",
+    "res_users_has_group_implied": "exact",
+    "res_users_has_group_keyword": "exact",
+    "res_users_has_group_unknown_xmlid": "exact",
+    "res_users_has_group_no_ids": "error",
 }
 
 #: session_info keys the sandbox gives (the captured answer has many more for the web client)
@@ -109,6 +114,8 @@ def replay(sandbox: Sandbox, capture: dict[str, Any]) -> httpx.Response:
         params = substitute(body["params"], sandbox)
         if params.get("service") == "object":
             params["args"][1] = sandbox.integration_uid if params["args"][1] == 6 else params["args"][1]
+            if params["args"][3] == "res.users" and params["args"][5][:1] == [[6]]:
+                params["args"][5][0] = [sandbox.integration_uid]  # the captured user's own record
         body = {**body, "params": params}
     content = json.dumps(body).encode() if body is not None else request.get("body", "{not json").encode()
     with httpx.Client(base_url=sandbox.url, follow_redirects=False) as client:

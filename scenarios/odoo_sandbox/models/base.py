@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import PyValueError, ValidationError
+from ..errors import AccessError, PyValueError, ValidationError
 from ..fields import Boolean, Char, Integer, Many2many, Many2one, Selection
-from ..orm import Model, api_model
+from ..orm import Model, api_model, api_multi
 
 
 class ResCompany(Model):
@@ -103,10 +103,31 @@ class ResUsers(Model):
             return ""
         return super()._read_value(f, load)
 
-    def has_group(self, xmlid: str) -> bool:
+    @api_multi
+    def has_group(self, group_ext_id: str) -> bool:
+        """res_users.py has_group: a public record method; other users' groups only for internal users."""
+        self.ensure_one()
+        if not (self.env.su or self.id == self.env.uid or self.env.user.sudo()._has_group("base.group_user")):
+            raise AccessError("You can ony call user.has_group() with your current user.")
+        # base.group_no_one counts in debug mode only, which an RPC call is never in
+        return self._has_group(group_ext_id) and group_ext_id != "base.group_no_one"
+
+    @api_multi
+    def has_groups(self, group_spec: str) -> bool:
+        """Comma-separated xml ids, '!' for groups the user must not have; '.' is never satisfied."""
+        if group_spec == ".":
+            return False
+        specs = [g.strip() for g in group_spec.split(",")]
+        negatives = [g[1:] for g in specs if g.startswith("!")]
+        positives = [g for g in specs if not g.startswith("!")]
+        if any(self.has_group(g) for g in negatives):
+            return False
+        return any(self.has_group(g) for g in positives) or not positives
+
+    def _has_group(self, group_ext_id: str) -> bool:
         from ..security import user_group_xmlids
 
-        return xmlid in user_group_xmlids(self.env, self.ensure_one().id)
+        return group_ext_id in user_group_xmlids(self.env, self.ensure_one().id)
 
     @api_model
     def context_get(self) -> dict[str, Any]:
