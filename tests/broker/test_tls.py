@@ -66,6 +66,8 @@ def test_tls_refused_without_the_ca_or_without_tls(secure_broker: Mosquitto, pas
     # Plain MQTT on the TLS port gets no CONNACK.
     s = sessions(secure_broker.ports[8883], "explorer", passwords["explorer"])
     assert s.connack is None and s.disconnected
+    assert secure_broker.wait_for_log("SSL routines::tlsv1 alert unknown ca")
+    assert secure_broker.wait_for_log("SSL routines::wrong version number")
 
 
 def test_tls_still_needs_the_password(secure_broker: Mosquitto, secrets_dir, sessions):
@@ -85,6 +87,8 @@ def test_client_certificate_listener_refuses_clients_without_a_certificate_of_th
     foreign.load_cert_chain(foreign_ca / "clients" / "line1.crt", foreign_ca / "clients" / "line1.key")
     s = sessions(port, tls=foreign)
     assert s.connack is None and s.disconnected
+    assert secure_broker.wait_for_log("SSL routines::peer did not return a certificate")
+    assert secure_broker.wait_for_log("certificate verify failed")
 
 
 def test_client_certificate_is_the_username(secure_broker: Mosquitto, secrets_dir, sessions):

@@ -197,6 +197,15 @@ class Mosquitto:
         path = self.workdir / "mosquitto.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
+    def wait_for_log(self, text: str, timeout: float = 10.0) -> bool:
+        """True as soon as the broker's log holds `text` (Mosquitto writes a line after it acts)."""
+        deadline = time.monotonic() + timeout
+        while text not in self.log:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
     def start(self, timeout: float = 10.0) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
         conf = derive_config(
