@@ -43,11 +43,11 @@ def find_edge_node(resolver: PlantResolver, edge_node_id: str, group_id: str | N
 
 
 def guard_library_logs() -> None:
-    """asyncua logs whole requests at DEBUG, ActivateSession with the user's password in clear: never let
-    its loggers go below INFO, whatever the root level is."""
+    """asyncua logs whole requests at DEBUG (ActivateSession with the user's password in clear) and every
+    publish response at INFO: keep its loggers at WARNING, whatever the root level is."""
     lib = logging.getLogger("asyncua")
-    if lib.getEffectiveLevel() < logging.INFO:
-        lib.setLevel(logging.INFO)
+    if lib.getEffectiveLevel() < logging.WARNING:
+        lib.setLevel(logging.WARNING)
 
 
 class Gateway:
