@@ -150,3 +150,6 @@ class ModbusPlc:
         if server is not None:
             await server.shutdown()  # type: ignore[no-untyped-call]
             await asyncio.sleep(0)
+
+    async def wait_closed(self) -> None:
+        """Nothing outlives stop() here (kept for symmetry with OpcUaPlc)."""

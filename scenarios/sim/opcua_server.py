@@ -3,6 +3,7 @@ from the tag's Sparkplug datatype, stamped with the simulation clock as source t
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt_
 import logging
 import socket
@@ -77,6 +78,7 @@ class OpcUaPlc:
         self._nodes: list[tuple[TagRef, ua.NodeId, ua.VariantType]] = []
         self._last: dict[str, Value] = {}
         self.namespaces: list[str] = []
+        self._closing: set[asyncio.Task[None]] = set()
 
     @property
     def url(self) -> str:
@@ -134,6 +136,9 @@ class OpcUaPlc:
         for ref, node in parsed:
             uri = getattr(node, "NamespaceUri", None)
             ns = self.namespaces.index(uri) if uri else node.NamespaceIndex
+            if not uri and self.connection.namespace_uri and ns != 0:
+                # With a namespace_uri the model's 'ns=' means "that URI's namespace", as clients resolve it.
+                ns = self.namespaces.index(self.connection.namespace_uri)
             nodeid = ua.NodeId(node.Identifier, ua.Int16(ns), node.NodeIdType)
             cell = ref.place.cell or ""
             folder = folders.get(cell)
@@ -170,7 +175,18 @@ class OpcUaPlc:
             )
 
     async def stop(self) -> None:
-        """Stop answering: the listener and every session close."""
+        """Stop answering: the listener and every session close now; the internal server (whose clock
+        loop sleeps a second at a time) winds down in the background, see wait_closed()."""
         server, self._server = self._server, None
-        if server is not None:
-            await server.stop()
+        if server is None:
+            return
+        if server.bserver is not None:
+            await server.bserver.stop()
+            server.bserver = None
+        task = asyncio.create_task(server.stop())
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    async def wait_closed(self) -> None:
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)

@@ -81,9 +81,9 @@ class SimulatedPlant:
         await self.publish()
 
     async def stop(self) -> None:
-        for plc in self.plcs.values():
-            await plc.stop()
         self._started = False
+        await asyncio.gather(*(plc.stop() for plc in self.plcs.values()))
+        await asyncio.gather(*(plc.wait_closed() for plc in self.plcs.values()))
 
     async def __aenter__(self) -> SimulatedPlant:
         await self.start()
