@@ -220,3 +220,72 @@ def test_polling_groups_by_rate():
         (100, [(0, 1), (2, 1)]),
         (5000, [(1, 1)]),
     ]
+
+
+UNITS_PLANT = """
+enterprise: acme
+site: {site}
+areas:
+  - name: turning
+    lines:
+      - name: line3
+        connections: [{{name: gw, kind: modbus, host: 127.0.0.1, port: {port}, poll_ms: 50, timeout_ms: 500}}]
+        cells:
+          - name: c1
+            tags:
+              - {{path: n, datatype: UInt16,
+                 source: {{connection: gw, unit_id: 1, table: holding, address: 0}}}}
+          - name: c2
+            tags:
+              - {{path: n, datatype: UInt16,
+                 source: {{connection: gw, unit_id: 2, table: holding, address: 0}}}}
+"""
+
+
+def test_a_unit_behind_a_gateway_dies_alone(broker, wire, lt, uid):
+    """Exception 0x0B (gateway target failed to respond) for unit 2: its cell dies, unit 1's lives on."""
+    from pymodbus.constants import ExcCodes
+
+    silent = {"on": False}
+
+    async def unit2_action(*_args: object) -> ExcCodes | None:
+        return ExcCodes.GATEWAY_NO_RESPONSE if silent["on"] else None
+
+    port = free_port()
+
+    def device(unit: int) -> SimDevice:
+        regs = [SimData(0, count=4, values=unit * 10, datatype=DataType.REGISTERS)]
+        return SimDevice(id=unit, simdata=regs, action=unit2_action if unit == 2 else None)
+
+    async def start() -> ModbusTcpServer:
+        server = ModbusTcpServer([device(1), device(2)], address=("127.0.0.1", port))
+        await server.serve_forever(background=True)
+        return server
+
+    server = lt.run(start())
+    gw = RunningGateway(
+        lt,
+        UNITS_PLANT.format(site=uid, port=port),
+        "line3",
+        broker.url,
+        modbus_options=lambda _n: ModbusOptions(backoff=Backoff(min_s=0.1, max_s=0.2)),
+    )
+    topic = f"spBv1.0/{uid}/{{}}/line3/{{}}"
+    try:
+        births = Births()
+        b2 = wire.wait_topic(topic.format("DBIRTH", "c2"))
+        assert births.birth(b2)["n"][0] == 20
+        b1 = wire.wait_topic(topic.format("DBIRTH", "c1"))
+        assert births.birth(b1)["n"][0] == 10
+        silent["on"] = True
+        x = wire.wait_topic(topic.format("DDEATH", "c2"), after=max(b1.index, b2.index))
+        lt.run(server.async_setValues(1, 3, 0, [11]))
+        d = wire.wait_topic(topic.format("DDATA", "c1"), after=x.index)  # unit 1 still read
+        assert births.data(d)["n"][0] == 11
+        assert not [m for m in wire.since(b1.index) if m.topic == topic.format("DDEATH", "c1")]
+        silent["on"] = False
+        r = wire.wait_topic(topic.format("DBIRTH", "c2"), after=x.index)
+        assert births.birth(r)["n"][0] == 20
+    finally:
+        gw.stop()
+        lt.run(server.shutdown())
