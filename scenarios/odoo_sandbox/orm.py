@@ -229,7 +229,9 @@ class Model(QueryMixin):
         if f.type == "many2one":
             return self.env[f.comodel or ""].browse(value or ())
         if f.type == "many2many":
-            return self.env[f.comodel or ""].browse(value)
+            co = self.env[f.comodel or ""]
+            # x2many values come in the comodel's order (res.users.groups_id by group name)
+            return co.browse(co.sudo()._sorted(list(value), co._order) if co._order != "id" else value)
         return value
 
     def _compute_display_name(self) -> str:

@@ -14,16 +14,30 @@ from .errors import AccessDenied, AccessError
 if TYPE_CHECKING:
     from .registry import Env
 
-#: Groups: xml id -> (category, name, implied xml ids). From base/data/res_users_data.xml,
-#: mrp/security/mrp_security.xml, stock/security/stock_security.xml, maintenance/security/maintenance.xml.
+#: Groups: xml id -> (application, name, implied xml ids). From base/security/base_groups.xml,
+#: base/data/ir_module_category_data.xml, mrp/security/mrp_security.xml, stock/security/stock_security.xml,
+#: maintenance/security/maintenance.xml. base.group_user also implies the groups of the settings
+#: "Lots & Serial Numbers" and "Work Orders" (res.config.settings implied_group): the sandbox always has lots
+#: and work orders, as a database where an admin turned both on (the reference server of captures/odoo18).
 GROUPS: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "base.group_user": ("User types", "Internal User", ()),
+    "base.group_user": (
+        "User types",
+        "Internal User",
+        ("stock.group_production_lot", "mrp.group_mrp_routings", "base.group_no_one"),
+    ),
     "base.group_erp_manager": ("Administration", "Access Rights", ("base.group_user",)),
-    "base.group_system": ("Administration", "Settings", ("base.group_erp_manager",)),
+    "base.group_system": (
+        "Administration",
+        "Settings",
+        ("base.group_erp_manager", "product.group_product_manager"),
+    ),
+    "base.group_no_one": ("Extra Rights", "Technical Features", ()),
     "stock.group_stock_user": ("Inventory", "User", ("base.group_user",)),
     "stock.group_stock_manager": ("Inventory", "Administrator", ("stock.group_stock_user",)),
+    "stock.group_production_lot": ("Technical", "Manage Lots / Serial Numbers", ()),
     "mrp.group_mrp_user": ("Manufacturing", "User", ("stock.group_stock_user",)),
     "mrp.group_mrp_manager": ("Manufacturing", "Administrator", ("mrp.group_mrp_user",)),
+    "mrp.group_mrp_routings": ("Technical", "Manage Work Order Operations", ()),
     "maintenance.group_equipment_manager": ("Maintenance", "Equipment Manager", ("base.group_user",)),
     "product.group_product_manager": ("Extra Rights", "Product Creation", ()),
     "base.group_partner_manager": ("Extra Rights", "Contact Creation", ()),
@@ -124,18 +138,8 @@ ACCESS_ERROR_HEADER = {
 }
 
 
-def implied_closure(xmlids: set[str]) -> set[str]:
-    out = set(xmlids)
-    todo = list(xmlids)
-    while todo:
-        for implied in GROUPS.get(todo.pop(), ("", "", ()))[2]:
-            if implied not in out:
-                out.add(implied)
-                todo.append(implied)
-    return out
-
-
 def user_group_xmlids(env: Env, uid: int) -> set[str]:
+    """The xml ids of the user's groups_id, implied groups included (res.users create/write add them)."""
     rows = env.cr.execute('SELECT groups_id FROM "res_users" WHERE id=?', (uid,)).fetchone()
     if rows is None or not rows[0]:
         return set()
@@ -150,7 +154,7 @@ def user_group_xmlids(env: Env, uid: int) -> set[str]:
         f"WHERE model='res.groups' AND res_id IN ({marks})",
         group_ids,
     ).fetchall()
-    return implied_closure({str(n[0]) for n in names})
+    return {str(n[0]) for n in names}
 
 
 def check_model_access(env: Env, model: str, mode: str) -> None:

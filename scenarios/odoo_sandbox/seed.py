@@ -83,6 +83,11 @@ def seed_base(registry: Registry, admin_password: str) -> None:
         group = env["res.groups"].create({"name": name, "category_id": categories[category]})
         group_ids[gid] = group.id
         xmlid(env, gid, "res.groups", group.id)
+    for gid, (_category, _name, implied) in security.GROUPS.items():
+        if implied:
+            env["res.groups"].browse(group_ids[gid]).write(
+                {"implied_ids": [(6, 0, [group_ids[i] for i in implied])]}
+            )
     system = env["res.users"].create({"name": "OdooBot", "login": "__system__", "active": False})
     xmlid(env, "base.user_root", "res.users", system.id)
     admin = env["res.users"].create(

@@ -494,6 +494,28 @@ def groups_scenario(admin: Wire, bridge: Wire) -> list[tuple[str, Any]]:
         ),
     )
     me = [bridge.uid]
+
+    def group_names(uid: int, wire: Wire) -> list[str]:
+        ids = wire.ok("res.users", "read", [[uid], ["groups_id"]])[0]["groups_id"]
+        return [r["full_name"] for r in wire.ok("res.groups", "read", [ids, ["full_name"]])]
+
+    log("own groups, implied ones in, by name", group_names(bridge.uid, bridge))
+
+    def group(full_name: str) -> int:
+        return int(admin.ok("res.groups", "search", [[("full_name", "=", full_name)]])[0])
+
+    login = f"diff-{time.strftime('%H%M%S')}{os.getpid() % 1000}"
+    user = admin.ok(
+        "res.users",
+        "create",
+        [{"name": login, "login": login, "groups_id": [(6, 0, [group("Inventory / User")])]}],
+    )
+    log("created user groups", group_names(user, admin))
+    admin.ok("res.users", "write", [[user], {"groups_id": [(4, group("Manufacturing / User"))]}])
+    log("after adding a group", group_names(user, admin))
+    admin.ok("res.users", "write", [[user], {"groups_id": [(3, group("Manufacturing / User"))]}])
+    log("after removing it", group_names(user, admin))
+    admin.ok("res.users", "write", [[user], {"active": False}])
     for xmlid in ("mrp.group_mrp_user", "stock.group_stock_user", "base.group_user", "mrp.group_mrp_manager"):
         log(f"has_group {xmlid}", bridge("res.users", "has_group", [me, xmlid]))
     log("has_group no_one", bridge("res.users", "has_group", [me, "base.group_no_one"]))
@@ -539,6 +561,14 @@ def test_sandbox_transcript_is_stable(sandbox_transcript: list[tuple[str, Any]])
     assert labels["group by full name"][1][0]["full_name"] == "Manufacturing / User"
     assert labels["has_group stock.group_stock_user"] == ["ok", True]
     assert labels["has_group keyword"] == ["ok", False]
+    assert labels["own groups, implied ones in, by name"] == [
+        "User types / Internal User",
+        "Technical / Manage Lots / Serial Numbers",
+        "Technical / Manage Work Order Operations",
+        "Extra Rights / Technical Features",
+        "Inventory / User",
+        "Manufacturing / User",
+    ]
     assert labels["fields res.groups"]["full_name"] == {
         "readonly": True,
         "searchable": True,

@@ -45,6 +45,26 @@ class ResGroups(Model):
     name = Char("Name", required=True)
     category_id = Many2one("ir.module.category", "Application")
     full_name = Char("Group Name", compute="_compute_full_name", store=False)
+    implied_ids = Many2many("res.groups", "Inherits")
+    trans_implied_ids = Many2many(
+        "res.groups", "Transitively inherits", compute="_compute_trans_implied_ids", store=False
+    )
+
+    def _compute_trans_implied_ids(self) -> Model:
+        seen: list[int] = []
+        todo = list(self.implied_ids.ids)
+        while todo:
+            gid = todo.pop(0)
+            if gid not in seen:
+                seen.append(gid)
+                todo.extend(self.browse(gid).implied_ids.ids)
+        return self.browse(seen)
+
+    def _post_write(self, vals: dict[str, Any]) -> None:
+        """GroupsImplied.write: a new implication reaches every user of the group."""
+        if vals.get("implied_ids"):
+            users = self.env["res.users"].sudo().with_context(active_test=False).search([])
+            users.filtered(lambda u: bool(set(u.groups_id.ids) & set(self.ids)))._add_implied_groups()
 
     def _compute_full_name(self) -> str:
         """res_users.py Groups._compute_full_name: 'Application / Name', or the name alone."""
@@ -89,6 +109,23 @@ class ResUsers(Model):
 
     def _compute_share(self) -> bool:
         return False
+
+    def _post_create(self, vals: dict[str, Any]) -> None:
+        if "groups_id" in vals:
+            self._add_implied_groups()
+
+    def _post_write(self, vals: dict[str, Any]) -> None:
+        if vals.get("groups_id"):
+            self._add_implied_groups()
+
+    def _add_implied_groups(self) -> None:
+        """UsersImplied.create/write: groups_id also holds every group the user's groups imply,
+        transitively; removing a group later leaves the implied ones (as Odoo)."""
+        for user in self.sudo():
+            groups = user.groups_id
+            missing = [g for g in groups.mapped("trans_implied_ids").ids if g not in groups.ids]
+            if missing:
+                user.write({"groups_id": [(4, g) for g in missing]})
 
     def _check_constraints(self) -> None:
         """SQL constraint login_key (UNIQUE company_id, login), reported as retrying() words it."""
