@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from bridge.cli import build_parser
 from bridge.config import BridgeSettings
 from sparkplug.mqtt_url import parse_broker_url
 from tests.support.mosquitto import PRODUCT_CONF, REPO
@@ -123,6 +124,7 @@ def test_bridge_settings_and_broker_url(compose):
     assert bridge["env_file"] == ["./broker/secrets/env/bridge.env"]  # UNS_BROKER_PASSWORD
     assert mounts(bridge)["/var/lib/uns"] in compose["volumes"]
     assert "/etc/uns/plant.yaml" in mounts(bridge) and env["UNS_PLANT"] == "/etc/uns/plant.yaml"
+    assert build_parser().parse_args(bridge["command"]).func.__name__ == "_run"
 
 
 def test_edge_gateways_log_in_as_their_edge_node(compose):
@@ -144,6 +146,11 @@ def test_edge_gateways_log_in_as_their_edge_node(compose):
             assert url.username == node
             assert service["env_file"] == [f"./broker/secrets/env/{node}.env"]
         assert service["healthcheck"] == {"disable": True}
+        # The command is one the `uns` of this repository accepts, and waits for the bridge's STATE.
+        args = build_parser().parse_args(command)
+        assert args.func.__name__ == "run_edge"
+        assert args.primary_host == compose["services"]["bridge"]["environment"]["UNS_HOST_ID"]
+        assert str(args.data_dir) in mounts(service)
 
 
 def test_dockerfile():
