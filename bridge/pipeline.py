@@ -12,7 +12,7 @@ import numpy as np
 
 from bridge.ingest import Chunk, TagIndex, TagInfo
 from bridge.metrics import BridgeMetrics
-from bridge.rules.base import RuleContext, TextTimeline
+from bridge.rules.base import ERP_ORDER, RuleContext, TextTimeline
 from bridge.rules.downtime import DowntimeRule
 from bridge.rules.maintenance import MaintenanceRule
 from bridge.rules.material import MaterialRule
@@ -173,6 +173,13 @@ class Pipeline:
                 self.index.tags[idx].key,
                 first,
             )
+
+    def set_erp_order(self, cell: str, order: str | None, ts_ms: int) -> bool:
+        """The order Odoo has in progress on a cell's work center (None: none any more). Used only by
+        cells without an order tag; False when the cell has one (its PLC knows better)."""
+        if self.index.cell_tag(cell, "order") is not None:
+            return False
+        return self.timeline.add(f"{ERP_ORDER}{cell}", ts_ms, order)
 
     # -- time ------------------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bridge.config import BridgeSettings
+from bridge.erp_orders import ErpOrder, ErpOrderFollower
 from bridge.erp_publisher import ErpPublisher
 from bridge.health import HealthServer
 from bridge.ingest import build_chunk
@@ -206,10 +207,14 @@ class BridgeService:
         reader = OdooReader(client, self.plant, default_line=self.settings.odoo_default_line)
         publisher = self.erp_publisher
         assert publisher is not None
+        follower = ErpOrderFollower(self.index)
         try:
 
             def publish(changes: list[Any]) -> None:
                 publisher.apply(changes)
+                # Cells without an order tag book on the order Odoo has in progress there.
+                for item in follower.follow(changes):
+                    self.queue.put(item)
 
             reader.run(publish, self._stop, interval_s=self.settings.odoo_poll_s)
         finally:
@@ -301,7 +306,10 @@ class BridgeService:
             if run:
                 self._ingest(run)
                 run = []
-            if isinstance(item, _Reject):
+            if isinstance(item, ErpOrder):
+                if self.pipeline.set_erp_order(item.cell, item.order, item.ts_ms):
+                    log.info("cell %s: order %s (in progress in Odoo)", item.cell, item.order or "none")
+            elif isinstance(item, _Reject):
                 self._rejects.append(item)
                 self.metrics.rejected_input.inc(reason=item.reason)
             else:

@@ -20,30 +20,40 @@ log = logging.getLogger("bridge.rules")
 HISTORY = 256  # values kept per text tag: enough to look back over a window and its grace period
 
 
+ERP_ORDER = "erp-order:"  # timeline key prefix of a cell's order as Odoo says (cells without an order tag)
+Source = TagInfo | str  # a text tag, or the key of a timeline fed from elsewhere
+
+
 class TextTimeline:
     """The values of text tags (order, lot) by time, so a rule asks "which order at 10:03:00?".
 
-    The latest value of each tag is part of the rule state, so that after a restart the current
-    order is known before the edge node's birth repeats it.
+    A timeline is a text tag's, or one fed from Odoo (`erp-order:<cell>`: the order Odoo has in
+    progress on the cell's work center, for cells whose PLC has no order tag). The latest value of
+    each is rule state, so that after a restart the current order is known before a birth repeats it.
     """
 
     def __init__(self, index: TagIndex, state: RuleState) -> None:
-        self._index = index
         self._state = state
-        self._ts: dict[int, list[int]] = {}
-        self._values: dict[int, list[str | None]] = {}
-        for tag in index.tags:
-            if index.is_text[tag.idx]:
-                saved = state.get(f"text:{tag.key}")
-                if saved is not None:
-                    self._ts[tag.idx] = [int(saved[0])]
-                    self._values[tag.idx] = [saved[1]]
+        self._ts: dict[str, list[int]] = {}
+        self._values: dict[str, list[str | None]] = {}
+        keys = [t.key for t in index.tags if index.is_text[t.idx]]
+        keys += [k.removeprefix("text:") for k in state.keys(f"text:{ERP_ORDER}")]
+        for key in keys:
+            saved = state.get(f"text:{key}")
+            if saved is not None:
+                self._ts[key] = [int(saved[0])]
+                self._values[key] = [saved[1]]
 
-    def add(self, tag: TagInfo, ts: int, value: Any) -> bool:
+    @staticmethod
+    def _key(source: Source) -> str:
+        return source if isinstance(source, str) else source.key
+
+    def add(self, source: Source, ts: int, value: Any) -> bool:
         """Record a value; False when it repeats the value already current at that time."""
+        key = self._key(source)
         text = None if value is None or value == "" else str(value)
-        stamps = self._ts.setdefault(tag.idx, [])
-        values = self._values.setdefault(tag.idx, [])
+        stamps = self._ts.setdefault(key, [])
+        values = self._values.setdefault(key, [])
         i = bisect.bisect_right(stamps, ts)
         if i > 0 and values[i - 1] == text:
             return False
@@ -52,23 +62,24 @@ class TextTimeline:
         if len(stamps) > HISTORY:
             del stamps[0], values[0]
         if i == len(stamps) - 1:
-            self._state.set(f"text:{tag.key}", [ts, text])
+            self._state.set(f"text:{key}", [ts, text])
         return True
 
-    def at(self, tag: TagInfo | None, t_ms: int) -> str | None:
+    def at(self, source: Source | None, t_ms: int) -> str | None:
         """The value current at t_ms (samples with ts <= t_ms), None if unknown or empty."""
-        if tag is None:
+        if source is None:
             return None
-        stamps = self._ts.get(tag.idx)
+        key = self._key(source)
+        stamps = self._ts.get(key)
         if not stamps:
             return None
         i = bisect.bisect_right(stamps, t_ms)
-        return self._values[tag.idx][i - 1] if i else None
+        return self._values[key][i - 1] if i else None
 
-    def latest(self, tag: TagInfo | None) -> str | None:
-        if tag is None:
+    def latest(self, source: Source | None) -> str | None:
+        if source is None:
             return None
-        values = self._values.get(tag.idx)
+        values = self._values.get(self._key(source))
         return values[-1] if values else None
 
 
@@ -113,8 +124,9 @@ class RuleContext:
         self._logged.add((what, reason))
         log.warning("%s: %s: %s (logged once per tag and reason)", what, reason, detail)
 
-    def order_tag(self, cell: str) -> TagInfo | None:
-        return self.index.cell_tag(cell, "order")
+    def order_tag(self, cell: str) -> Source:
+        """Where a cell's current order comes from: its order tag, else Odoo (`erp-order:<cell>`)."""
+        return self.index.cell_tag(cell, "order") or f"{ERP_ORDER}{cell}"
 
     def lot_tag(self, cell: str) -> TagInfo | None:
         return self.index.cell_tag(cell, "lot")

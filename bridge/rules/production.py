@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bridge.ingest import TagInfo
-from bridge.rules.base import RuleContext
+from bridge.rules.base import RuleContext, Source
 from bridge.rules.segments import Segments
 from bridge.windows.flow import TagKind, WindowResult
 from uns_model.events import GoodsFinished, ProductionReported
@@ -20,7 +20,7 @@ class _Cell:
     workcenter: str
     good: TagInfo | None
     scrap: TagInfo | None
-    order: TagInfo | None
+    order: Source
     lot: TagInfo | None
 
 

@@ -26,6 +26,12 @@ areas:
         connections:
           - {{name: plc, kind: opcua, endpoint: "opc.tcp://127.0.0.1:4840"}}
         cells:
+          # A cell whose PLC knows no order: its order is the one Odoo has in progress on WC-2.
+          - name: cell2
+            workcenter: WC-2
+            tags:
+              - {{path: counters/good, role: good_count, datatype: UInt32, unit: pcs,
+                 source: {{connection: plc, node_id: "ns=2;s=Good2"}}}}
           - name: cell1
             workcenter: WC-1
             equipment:

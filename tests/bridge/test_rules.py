@@ -208,3 +208,37 @@ def test_restart_resumes_counters_orders_and_open_downtime(tmp_path: Path) -> No
         (6000, 16000)
     ]
     p.close()
+
+
+def test_cells_without_an_order_tag_book_on_the_order_odoo_has_in_progress(tmp_path: Path) -> None:
+    cell2 = "acme/works/hall/line1/cell2"
+    sink = Sink()
+    p = make(tmp_path)
+    assert not p.set_erp_order(CELL, "WH/MO/9", T0)  # cell1 has an order tag: its PLC knows better
+    assert p.set_erp_order(cell2, "WH/MO/7", T0 + 500)
+    good = p.index.by_key[f"{cell2}/counters/good"].idx
+
+    def count(ts: int, value: int) -> None:
+        p.ingest(
+            Chunk(np.array([good], np.int32), np.array([ts], np.int64), np.array([float(value)]),
+                  np.zeros(1, np.bool_), [value], 0, 0)
+        )  # fmt: skip
+
+    count(T0 + 1000, 10)
+    count(T0 + 2000, 14)
+    step(p, sink, T0 + 11_000)
+    p.close()
+    p = make(tmp_path)  # the order Odoo gave survives a restart
+    count(T0 + 12_000, 20)
+    step(p, sink, T0 + 21_000)
+    assert p.set_erp_order(cell2, None, T0 + 21_500)  # Odoo closed it
+    count(T0 + 22_000, 25)
+    step(p, sink, T0 + 31_000)
+    prod = [
+        (e["place"], e["external_work_order_id"], e["good_quantity"]) for e in sink.of("production_reported")
+    ]
+    assert prod == [(cell2, "WH/MO/7", 4.0), (cell2, "WH/MO/7", 10.0)]
+    assert [(e["external_work_order_id"], e["quantity"]) for e in sink.of("goods_finished")] == [
+        ("WH/MO/7", 10.0)
+    ]
+    p.close()

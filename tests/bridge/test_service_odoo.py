@@ -11,6 +11,8 @@ from bridge.config import load_settings
 from bridge.service import BridgeService
 from odoo_sync.bootstrap import bootstrap
 from odoo_sync.client import OdooClient
+from sparkplug.datatypes import DataType
+from sparkplug.edge_node_model import MetricDef
 from tests.bridge.service_support import Watcher, edge_node, wait_for, write_plant
 from tests.contract.sandbox import start_sandbox
 from tests.support.mosquitto import Mosquitto
@@ -48,6 +50,7 @@ def test_events_become_odoo_records_and_orders_come_back(broker: Mosquitto, uid:
         service = BridgeService(settings)
         service.start()
         node = edge_node(broker.url, uid, settings.host_id, tmp_path, {"order": mo_name, "lot": "LOT-1"})
+        node.add_device("cell2", [MetricDef("counters/good", DataType.UInt32, 0)])
         try:
             assert service.wait_ready(10)
             node.start()
@@ -99,6 +102,25 @@ def test_events_become_odoo_records_and_orders_come_back(broker: Mosquitto, uid:
                 lambda: watcher.on_prefix(f"acme/{uid}/hall/line1/_erp/orders/"), 20, "order back"
             )
             assert orders[-1]["external_work_order_id"] == mo_name
+
+            # cell2's PLC knows no order: once its work order is started in Odoo, its counts book there.
+            wc2 = boot.workcenters["WC-2"]
+            (wo,) = admin_client.search_read(
+                "mrp.workorder", [("production_id", "=", mo_id), ("workcenter_id", "=", wc2)], ["state"]
+            )
+            wo_id = int(wo["id"])
+            admin_client.call("mrp.workorder", "button_start", [wo_id])
+            cell2 = f"acme/{uid}/hall/line1/cell2"
+            wait_for(
+                lambda: service.pipeline.timeline.latest(f"erp-order:{cell2}") == mo_name, 20, "erp order"
+            )
+            for good in range(1, 6):
+                node.publish_device_data("cell2", {"counters/good": good})
+
+            def produced() -> float:
+                return float(admin_client.read_one("mrp.workorder", wo_id, ["qty_produced"])["qty_produced"])
+
+            wait_for(lambda: produced() == 5, 30, "qty_produced 5 on cell2's work order")
         finally:
             node.stop()
             service.stop()
