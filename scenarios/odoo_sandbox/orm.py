@@ -220,6 +220,8 @@ class Model(QueryMixin):
             first, _, rest = f.related.partition(".")
             return getattr(getattr(self, first), rest) if rest else getattr(self, first)
         if f.compute:
+            if f.store:
+                self._row()  # stored in Odoo: read from the table, so a missing record is a MissingError
             return getattr(self, f.compute)()
         if f.type == "one2many":
             co = self.env[f.comodel or ""]

@@ -420,6 +420,7 @@ def edge_scenario(admin: Wire, bridge: Wire) -> list[tuple[str, Any]]:
     log("bad operator", bridge("mrp.production", "search", [[("name", "~", "x")]]))
     log("bad selection", bridge("mrp.production", "write", [[mo], {"priority": "9"}]))
     log("unblock not blocked", bridge("mrp.workcenter", "unblock", [[wc]]))
+    log("unblock missing", bridge("mrp.workcenter", "unblock", [[10**8]]))
     log("exists", bridge("mrp.production", "exists", [[mo, 10**8]]))
     log("search like", bridge("mrp.production", "search_count", [[("origin", "=like", f"EDGE-{tag[:3]}%")]]))
     log(
@@ -559,6 +560,7 @@ def test_sandbox_transcript_is_stable(sandbox_transcript: list[tuple[str, Any]])
     assert labels["serial batch"][1]["res_model"] == "mrp.batch.produce"
     assert labels["bad fk"][:2] == ["error", "odoo.exceptions.MissingError"]
     assert labels["group by full name"][1][0]["full_name"] == "Manufacturing / User"
+    assert labels["unblock missing"][:2] == ["error", "odoo.exceptions.MissingError"]
     assert labels["has_group stock.group_stock_user"] == ["ok", True]
     assert labels["has_group keyword"] == ["ok", False]
     assert labels["own groups, implied ones in, by name"] == [

@@ -50,7 +50,8 @@ class MrpWorkcenter(MailThread):
         [("normal", "Normal"), ("blocked", "Blocked"), ("done", "In Progress")],
         "Workcenter Status",
         compute="_compute_working_state",
-        store=False,
+        store=True,  # stored in Odoo (recomputed on every read here); unblock of a missing id: MissingError
+        readonly=True,
     )
 
     def _compute_working_state(self) -> str:
