@@ -451,6 +451,10 @@ def edge_scenario(admin: Wire, bridge: Wire) -> list[tuple[str, Any]]:
     log("missing required", bridge("mrp.production", "create", [{"product_qty": 1}]))
     log("read no ids", bridge("mrp.production", "read", [[], ["name"]]))
     log(
+        "17's detailed_type on 18",
+        admin("product.product", "create", [{"name": "x", "detailed_type": "product"}]),
+    )
+    log(
         "search_read order",
         [
             r["origin"]

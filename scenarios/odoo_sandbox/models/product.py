@@ -130,6 +130,7 @@ class ProductProduct(Model):
         self._check_access("create")
         out = self.browse(())
         for vals in as_vals_list(vals_list):
+            self._check_field_names(vals)  # named on product.product, before the template takes its part
             vals = dict(vals)
             tmpl_vals = {k: vals.pop(k) for k in TEMPLATE_FIELDS if k in vals}
             if not vals.get("product_tmpl_id"):
