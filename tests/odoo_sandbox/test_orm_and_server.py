@@ -188,3 +188,58 @@ def test_odoo_17_products_and_no_json_route(tmp_path: Path) -> None:
             False,
         )
         assert httpx.post(f"{server.url}/json/2/product.product/search", json={}).status_code == 404
+
+
+def test_odoo_17_detailed_type_drives_type(tmp_path: Path) -> None:
+    """17.0's product.template: detailed_type (stock adds 'product') sets type, a type alone sets
+    detailed_type, a mismatch is refused (_sanitize_vals, _constrains_detailed_type); 18 has no
+    detailed_type. Real 16/17 clients create storable products with detailed_type='product'."""
+
+    def call(server: SandboxServer, model: str, method: str, args: list[Any]) -> Any:
+        body = {
+            "jsonrpc": "2.0",
+            "method": "call",
+            "params": {
+                "service": "object",
+                "method": "execute_kw",
+                "args": [server.db_name, 2, "admin", model, method, args],
+            },
+            "id": 1,
+        }
+        answer = httpx.post(f"{server.url}/jsonrpc", json=body).json()
+        return (
+            answer["result"]
+            if "result" in answer
+            else (answer["error"]["data"]["name"], answer["error"]["data"]["message"])
+        )
+
+    def types(server: SandboxServer, model: str, rid: int) -> tuple[str, str]:
+        row = call(server, model, "read", [[rid], ["type", "detailed_type"]])[0]
+        return row["type"], row["detailed_type"]
+
+    with SandboxServer(port=0, db_path=tmp_path / "v17.sqlite", version="17.0") as server:
+        storable = call(server, "product.product", "create", [{"name": "Bar", "detailed_type": "product"}])
+        assert types(server, "product.product", storable) == ("product", "product")
+        by_type = call(server, "product.product", "create", [{"name": "Bolt", "type": "product"}])
+        assert types(server, "product.product", by_type) == ("product", "product")
+        plain = call(server, "product.product", "create", [{"name": "Oil"}])
+        assert types(server, "product.product", plain) == ("consu", "consu")
+        assert call(
+            server, "product.product", "create", [{"name": "X", "type": "consu", "detailed_type": "product"}]
+        ) == ("odoo.exceptions.ValidationError", "The Type of this product doesn't match the Detailed Type")
+        tmpl = call(server, "product.template", "create", [{"name": "Svc", "detailed_type": "service"}])
+        assert call(server, "product.template", "write", [[tmpl], {"detailed_type": "product"}]) is True
+        assert types(server, "product.template", tmpl) == ("product", "product")
+        assert call(server, "product.template", "write", [[tmpl], {"type": "consu"}]) is True
+        assert types(server, "product.template", tmpl) == ("consu", "consu")
+        meta = call(server, "product.product", "fields_get", [["detailed_type"]])
+        assert ["product", "Storable Product"] in meta["detailed_type"]["selection"]
+        # and the stock side (reservation, quants) takes it as storable
+        env = server.env()
+        assert server.registry.transaction(lambda: env["product.product"].browse(storable)._storable())
+    with SandboxServer(port=0, db_path=tmp_path / "v18.sqlite", version="18.0") as server:
+        assert call(server, "product.product", "fields_get", [["detailed_type"]]) == {}
+        assert call(server, "product.product", "create", [{"name": "Bar", "detailed_type": "product"}]) == (
+            "builtins.ValueError",
+            "Invalid field 'detailed_type' on model 'product.product'",
+        )

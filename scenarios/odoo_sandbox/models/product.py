@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Self
 
+from ..errors import ValidationError
 from ..fields import Boolean, Char, Float, Many2one, One2many, Selection
-from ..orm import Model, api_model, as_vals_list
+from ..orm import Model, api_model, api_multi, as_vals_list
 
 TEMPLATE_FIELDS = (
     "name",
     "type",
+    "detailed_type",
     "is_storable",
     "tracking",
     "uom_id",
@@ -59,12 +61,17 @@ def _product_types(version: int) -> list[tuple[str, str]]:
     return [("consu", "Consumable"), ("service", "Service"), ("product", "Storable Product")]
 
 
+#: 17.0 product/models/product_template.py (+ stock's 'product'): type follows detailed_type
+DETAILED_TYPES_17 = [("consu", "Consumable"), ("service", "Service"), ("product", "Storable Product")]
+
+
 class ProductTemplate(Model):
     _name = "product.template"
     _description = "Product"
     _order = "name"
     name = Char("Name", required=True)
     default_code = Char("Internal Reference")
+    detailed_type = Selection(DETAILED_TYPES_17, "Product Type", default="consu", required=True, until=18)
     type = Selection(_product_types(18), "Product Type", default="consu", selection_by_version=_product_types)
     is_storable = Boolean("Track Inventory", default=False, since=18)
     tracking = Selection(
@@ -81,6 +88,29 @@ class ProductTemplate(Model):
     active = Boolean("Active", default=True)
     product_variant_ids = One2many("product.product", "product_tmpl_id", "Products")
     bom_ids = One2many("mrp.bom", "product_tmpl_id", "Bill of Materials")
+
+    def _sanitize_vals(self, vals: dict[str, Any]) -> dict[str, Any]:
+        """17.0 _sanitize_vals: a type alone sets detailed_type (unless the records have it already),
+        a detailed_type alone sets type (no module here maps one detailed type onto another type)."""
+        if "detailed_type" not in self._fields:
+            return vals
+        if "type" in vals and "detailed_type" not in vals and vals["type"] not in self.mapped("type"):
+            vals["detailed_type"] = vals["type"]
+        if "detailed_type" in vals and "type" not in vals:
+            vals["type"] = vals["detailed_type"]
+        return vals
+
+    def _prepare_create(self, vals: dict[str, Any]) -> dict[str, Any]:
+        return self._sanitize_vals(vals)
+
+    @api_multi
+    def write(self, vals: dict[str, Any]) -> bool:
+        return bool(super().write(self._sanitize_vals(dict(vals))))
+
+    def _check_constraints(self) -> None:
+        """17.0 _constrains_detailed_type."""
+        if "detailed_type" in self._fields and self.type != self.detailed_type:
+            raise ValidationError("The Type of this product doesn't match the Detailed Type")
 
     def _post_create(self, vals: dict[str, Any]) -> None:
         if not self.env.context.get("create_product_product_skip"):
@@ -102,6 +132,9 @@ class ProductProduct(Model):
     barcode = Char("Barcode")
     active = Boolean("Active", default=True)
     name = Char("Name", related="product_tmpl_id.name")
+    detailed_type = Selection(
+        DETAILED_TYPES_17, "Product Type", related="product_tmpl_id.detailed_type", until=18
+    )
     type = Selection(
         _product_types(18),
         "Product Type",
