@@ -1,4 +1,5 @@
-"""The contract suite's Odoo targets: the sandbox always, a real Odoo when ODOO_URL/DB/USER/KEY are set."""
+"""The contract suite's Odoo targets: the sandbox (17.0, 18.0, 19.0) always, a real Odoo when
+ODOO_URL/DB/USER/KEY are set."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from tests.contract.harness import Target, prepare, real_settings, sandbox_target
 
 
-@pytest.fixture(scope="module", params=["sandbox", "sandbox19", "real"])
+@pytest.fixture(scope="module", params=["sandbox", "sandbox17", "sandbox19", "real"])
 def target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
     if request.param == "real":
         settings = real_settings()
@@ -28,6 +29,6 @@ def target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         t.client.close()
         t.admin.close()
         return
-    version = "19.0" if request.param == "sandbox19" else "18.0"
+    version = {"sandbox17": "17.0", "sandbox19": "19.0"}.get(request.param, "18.0")
     with sandbox_target(tmp_path_factory.mktemp("odoo_sandbox"), version) as t:
         yield t
