@@ -49,7 +49,19 @@ def test_check_bootstrap_check(
         ["check", str(PLANT), *conn, "--user", "uns-bridge"], bridge_key, monkeypatch, capsys, caplog
     )
     assert code == 1
-    assert "API: jsonrpc" in out and "groups: " in out
+    assert "API: jsonrpc" in out
+    # the sandbox answers has_group and full_name as Odoo 18 does: groups with the implied ones, all ok
+    assert (
+        "groups: Extra Rights / Technical Features, Inventory / User, Manufacturing / User, "
+        "Technical / Manage Lots / Serial Numbers, Technical / Manage Work Order Operations, "
+        "User types / Internal User\n"
+    ) in out
+    group_lines = [ln for ln in out.splitlines() if " group " in ln]
+    assert group_lines == [
+        "ok      group        mrp.group_mrp_user",
+        "ok      group        mrp.group_mrp_routings",
+    ]
+    assert "warning:" not in out
     assert "MISSING work center  CNC-101" in out and "MISSING product      FG-BRACKET" in out
     key_file = tmp_path / "admin.key"
     key_file.write_text(admin_key + "\n")
@@ -71,10 +83,9 @@ def test_check_bootstrap_check(
     code, out = run(
         ["check", str(PLANT), *conn, "--user", "uns-bridge"], bridge_key, monkeypatch, capsys, caplog
     )
-    # Every master-data item is there now. (The group lines need res.users.has_group or
-    # res.groups.full_name, which the sandbox lacks; against the real Odoo 18 this check exits 0.)
-    missing = [ln for ln in out.splitlines() if ln.startswith("MISSING") and "group" not in ln]
-    assert missing == [] and code in (0, 1), out
+    # every master-data item is there now, and the groups were all along
+    assert code == 0 and "MISSING" not in out and "everything the bridge needs is there" in out, out
+    assert "ok      group        mrp.group_mrp_routings" in out
 
 
 def test_wrong_key_and_unreachable(
