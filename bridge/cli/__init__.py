@@ -17,6 +17,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bridge.cli.model_cmd",
     "bridge.cli.odoo_cmd",
     "bridge.cli.broker_cmd",
+    "bridge.cli.demo_cmd",
     "bridge.cli.edge_cmd",
 )
 

@@ -1,0 +1,1 @@
+"""End-to-end tests: the demo\x27s orchestration on real parts."""

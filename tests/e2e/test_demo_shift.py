@@ -1,0 +1,100 @@
+"""The demo headless on real parts (Mosquitto with auth and ACL, the Odoo sandbox, simulated PLCs over
+OPC UA and Modbus, `uns edge`, `uns run`): Odoo's totals equal the simulation's ground truth; a
+released order is retained in the namespace; a quality hold raised in Odoo reaches it and its
+release clears it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from odoo_sync.client import OdooClient
+from scenarios.demo.run import Demo, DemoOptions
+from tests.bridge.service_support import wait_for
+
+
+def _run(tmp_path: Path, scenario: str, duration_s: float, scale: float) -> Demo:
+    demo = Demo(DemoOptions(scenario=scenario, time_scale=scale, duration_s=duration_s, run_dir=tmp_path))
+    demo.start()
+    return demo
+
+
+@pytest.mark.timeout(120)
+def test_cnc_shift_odoo_equals_truth_orders_and_holds(tmp_path: Path) -> None:
+    # 1 h 45 of the CNC shop: a breakdown (line 2), a spindle overtemperature, a maintenance threshold.
+    demo = _run(tmp_path, "cnc", 6300.0, 240.0)
+    try:
+        assert demo.ns is not None and demo.odoo is not None and demo.plan is not None
+        ref = demo.plan.orders[0].ref
+        ns = demo.ns
+        retained = wait_for(
+            lambda: [
+                t for t, p in ns.under("/_erp/orders/").items() if p.get("external_work_order_id") == ref
+            ],
+            30,
+            "the released order retained",
+        )
+        assert retained[0].startswith("acme/toolworks/machining/line1/_erp/orders/")
+
+        # A quality hold as a user raises it in Odoo: a quality-loss block on a work center.
+        admin = OdooClient.connect(demo.odoo.planner)
+        wc = admin.search("mrp.workcenter", [("code", "=", "CNC-102")])[0]
+        loss = admin.search("mrp.workcenter.productivity.loss", [("loss_type", "=", "quality")], limit=1)[0]
+        block = admin.create(
+            "mrp.workcenter.productivity",
+            {
+                "workcenter_id": wc,
+                "loss_id": loss,
+                "description": "QA: burrs on flanges",
+                "date_start": _now(),
+            },
+        )
+        hold = wait_for(
+            lambda: {t: p for t, p in ns.under("/_erp/holds/").items() if p.get("odoo_id") == block},
+            30,
+            "the hold in the namespace",
+        )
+        topic, payload = next(iter(hold.items()))
+        assert payload["contract"] == "quality_hold_raised" and "burrs" in payload["reason"]
+        admin.call("mrp.workcenter", "unblock", [wc])
+        wait_for(lambda: topic in ns.cleared and topic not in ns.retained, 30, "the hold cleared")
+        admin.close()
+
+        assert demo.wait_frozen(90)
+        assert demo.drain(40)
+        result = demo.summary()
+        assert result.differences == [], "\n".join(
+            [f"{r.what}: Odoo {r.odoo}, truth {r.truth}" for r in result.differences] + result.notes
+        )
+        assert any(r.what.endswith("produced") and r.truth != "0" for r in result.rows)
+        assert any(r.what.startswith("maintenance requests") for r in result.rows)
+    finally:
+        demo.stop()
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.xfail(
+    reason="batch plant: Odoo differs from the truth (scrap of lot-tracked orders not booked, the lot "
+    "finished at an order change booked partly on the next order, consumption split); see the demo report",
+    strict=False,
+)
+def test_batch_shift_odoo_equals_truth(tmp_path: Path) -> None:
+    # 2 h 30 of the batch plant: three lots, a quality deviation on the reactor, a filler PLC restart.
+    demo = _run(tmp_path, "batch", 9000.0, 250.0)
+    try:
+        assert demo.wait_frozen(90)
+        assert demo.drain(40)
+        result = demo.summary()
+        assert any(r.what.startswith("lot ") and r.ok for r in result.rows)
+        assert result.differences == [], "\n".join(
+            f"{r.what}: Odoo {r.odoo}, truth {r.truth}" for r in result.differences
+        )
+    finally:
+        demo.stop()
+
+
+def _now() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
