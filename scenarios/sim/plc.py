@@ -118,7 +118,10 @@ class SimulatedPlant:
         return self.process.t
 
     async def advance(self, steps: int | None = None, *, until_s: float | None = None) -> None:
-        """Step the process without sleeping (by steps or up to a sim time), then serve the result."""
+        """Step the process without sleeping (by steps or up to a sim time), then serve the result.
+
+        Servers follow the process at each publish only: a jump over a whole PLC outage resets the
+        counters but never takes the server down (clients see an outage only if a publish falls in it)."""
         if steps is not None:
             self.process.step(steps)
         if until_s is not None:

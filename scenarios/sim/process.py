@@ -188,8 +188,12 @@ class PlantProcess:
                 line.assign_order(ref, qty)
                 return
         target = self.cells[self.cell_path(cell)]
+        for line in self.lines.values():
+            if target in line.stages:  # a cell of a batch line: the line takes the order
+                line.assign_order(ref, qty)
+                return
         if not isinstance(target, CncCell):
-            raise ValueError(f"{cell!r} takes no orders of its own (a batch line takes them by line name)")
+            raise ValueError(f"{cell!r} takes no orders: it has no good_count or machine_state tag")
         target.assign_order(ref, qty, self.t)
 
     def snapshot(self) -> GroundTruth:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -165,3 +166,17 @@ def test_bad_scenarios_are_refused_with_the_reason():
                 }
             ),
         )
+
+
+def test_example_scenario_file_runs():
+    from scenarios.sim.__main__ import load_scenario
+
+    scenario = load_scenario(Path("scenarios/sim/example_scenario.yaml"))
+    proc = PlantProcess(CNC, scenario, seed=1, epoch_unix_ms=EPOCH)
+    proc.run_until(2 * 3600)
+    truth = proc.snapshot()
+    assert truth.good(order="WH/MO/00101") == 40 and truth.good(order="WH/MO/00201") == 60
+    assert [r.start_unix_ms for r in truth.plc_restarts] == [EPOCH + 2_400_000]
+    assert truth.runtime_thresholds and truth.alarms
+    assert not truth.good(cell="cnc-102")  # no orders given: the cell waits for one
+    assert proc.value("cnc-102", "state") == 8

@@ -14,7 +14,7 @@ from asyncua import ua
 from asyncua.client.client import Client
 from pymodbus.client import AsyncModbusTcpClient
 
-from scenarios.sim import GroundTruth, PlantProcess, SimulatedPlant, default_scenario
+from scenarios.sim import GroundTruth, PlantProcess, SimulatedPlant
 from scenarios.sim.modbus_server import ModbusPlc
 from scenarios.sim.registers import decode
 from uns_model import load_plant
@@ -109,7 +109,7 @@ def check_modbus(sim: SimulatedPlant, got: dict[tuple[str, str], float]) -> None
         assert value == pytest.approx(want, abs=ref.tag.source.scale / 2 + 1e-9, rel=1e-6), (cell, path)
 
 
-def test_cnc_shop_served_over_opcua_and_modbus_across_a_plc_restart():
+def test_cnc_shop_served_over_opcua_and_modbus():
     async def scenario() -> None:
         sim = SimulatedPlant(CNC, seed=1, epoch_unix_ms=EPOCH)
         async with sim:
@@ -125,28 +125,11 @@ def test_cnc_shop_served_over_opcua_and_modbus_across_a_plc_restart():
             mb = await read_modbus(sim, gw)
             assert len(mb) == 13
             check_modbus(sim, mb)
-            cell = "acme/toolworks/machining/line1/cnc-102"
-            await sim.advance(until_s=7199)  # just before the PLC restart of line 1 at 7200 s
-            before = (await read_opcua(sim, opc))[(cell, "counters/good")].value
-            good_at_restart = sim.truth().good(cell=cell)
-            start = default_scenario(CNC).initial["cnc-102:counters/good"]
-            assert before == (start + good_at_restart) % 2**32  # starting value + true count
-
-            await sim.advance(until_s=7230)  # PLC of line 1 restarting (7200 s + 120 s)
-            with pytest.raises((OSError, asyncio.TimeoutError)):
-                async with Client(opc, timeout=2):
-                    pass
-            check_modbus(sim, await read_modbus(sim, gw))  # line 2's gateway is not affected
-
-            await sim.advance(until_s=8000)
-            got = await read_opcua(sim, opc)
-            check_opcua(sim, got)
-            after = got[(cell, "counters/good")].value
-            truth = sim.truth()
-            assert truth.good(cell=cell) > good_at_restart
-            assert after < before
-            assert after == truth.good(cell=cell) - good_at_restart
-            assert sim.restarts == 1
+            # PLC restarts are read back by raw clients in test_custom_plant and by the edge gateway in
+            # test_edge_roundtrip; here: values after hours of production, wraps and disturbances.
+            await sim.advance(until_s=3 * 3600)
+            check_opcua(sim, await read_opcua(sim, opc))
+            check_modbus(sim, await read_modbus(sim, gw))
 
     asyncio.run(scenario())
 
