@@ -20,7 +20,7 @@ from uns_model.events import (
     QualityDeviation,
 )
 from uns_model.loader import load_plant, parse_plant
-from uns_model.payloads import DeliveryStatus, TagValue
+from uns_model.payloads import DeliveryStatus, TagValue, TagValueV2
 from uns_model.plant import PlantModel
 from uns_model.resolver import PlantResolver, SparkplugAddress, TagRef
 from uns_model.topics import Place, TopicError, UnsTopic, parse_topic
@@ -50,6 +50,7 @@ __all__ = [
     "SparkplugAddress",
     "TagRef",
     "TagValue",
+    "TagValueV2",
     "TopicError",
     "UnsTopic",
     "WorkOrderClosed",

@@ -8,10 +8,10 @@ from typing import Any
 from uns_model.contract_base import Event, Message, Payload
 from uns_model.erp import ERP_EVENTS
 from uns_model.events import PLANT_EVENTS
-from uns_model.payloads import DeliveryStatus, TagValue
+from uns_model.payloads import DeliveryStatus, TagValue, TagValueV2
 
 #: Every published (contract, version). Old versions stay here when a new one is added.
-ALL_PAYLOADS: tuple[type[Payload], ...] = (*PLANT_EVENTS, *ERP_EVENTS, TagValue, DeliveryStatus)
+ALL_PAYLOADS: tuple[type[Payload], ...] = (*PLANT_EVENTS, *ERP_EVENTS, TagValue, TagValueV2, DeliveryStatus)
 
 CONTRACT_VERSIONS: dict[tuple[str, int], type[Payload]] = {(c.CONTRACT, c.VERSION): c for c in ALL_PAYLOADS}
 

@@ -25,6 +25,21 @@ class TagValue(Payload):
     value: TagScalar = Field(description="the value in engineering units; null when the source sent null")
 
 
+class TagValueV2(TagValue):
+    """v2 adds `stale`: true when the edge node or device that publishes the tag has died.
+
+    The bridge republishes the last value with `"stale": true` at NDEATH/DDEATH, so a reader of the
+    retained topic can tell a frozen value from a live one; `stale` is absent (false) otherwise.
+    """
+
+    VERSION: ClassVar[int] = 2
+
+    stale: bool = Field(
+        default=False,
+        description="true when the source (edge node or device) is dead and the value is the last known",
+    )
+
+
 class DeliveryStatus(Message):
     """Where an event stands on its way to Odoo: queued, retrying, delivered (with the records) or dead."""
 

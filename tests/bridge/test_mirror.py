@@ -11,7 +11,7 @@ from bridge.ingest import Chunk, TagIndex
 from bridge.metrics import BridgeMetrics
 from bridge.mirror import Mirror
 from tests.bridge.plant_fixture import plant_yaml
-from uns_model import parse_plant
+from uns_model import TagValueV2, parse_plant
 
 CELL = "acme/works/hall/line1/cell1"
 
@@ -87,6 +87,7 @@ def test_stale_marks_once_with_the_last_value_then_fresh_values_go_out_at_once()
     assert mirror.mark_stale(tags) == 0
     stale = rec.of("speed")[-1]
     assert stale == {"timestamp_ms": 1000, "value": 7.5, "stale": True}
+    assert TagValueV2.model_validate(stale).stale  # the published contract accepts it
     assert [qos for t, _, qos, _ in rec.sent if t.endswith("/speed")][-1] == 1
     mirror.on_chunk(chunk(index, [("speed", 2000, 7.5)]), 10_100)  # rebirth, inside the interval
     assert rec.of("speed")[-1] == {"timestamp_ms": 2000, "value": 7.5}

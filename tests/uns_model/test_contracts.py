@@ -26,6 +26,7 @@ from uns_model import (
     QualityHoldRaised,
     QualityHoldReleased,
     TagValue,
+    TagValueV2,
     WorkOrderClosed,
     WorkOrderReleased,
     WorkOrderUpdated,
@@ -209,6 +210,12 @@ def test_non_event_payloads() -> None:
     assert TagValue(timestamp_ms=1, value=True).model_dump() == {"timestamp_ms": 1, "value": True}
     with pytest.raises(ValidationError):
         TagValue.model_validate_json('{"timestamp_ms": 1, "value": 1, "quality": "good"}')
+    # v2 adds the stale mark the bridge publishes at a death; v1 stays strict and unchanged.
+    stale = '{"timestamp_ms": 1, "value": 7, "stale": true}'
+    assert TagValueV2.model_validate_json(stale).stale is True
+    assert TagValueV2.model_validate_json('{"timestamp_ms": 1, "value": 7}').stale is False
+    with pytest.raises(ValidationError):
+        TagValue.model_validate_json(stale)
     status = DeliveryStatus(
         event_id="x", event_contract="production_reported", event_version=1, ordering_key="order:A",
         state="delivered", record_model="mrp.production", record_ids=[12], updated_unix_ms=5,
