@@ -49,6 +49,13 @@ class CncCell(CellSim):
         if duration > 0:
             self.planned, self.planned_until = activity, t + duration
 
+    def _on_break(self, t: float) -> bool:
+        """Operator breaks at every multiple of break_every_s, if the state table can say so."""
+        codes = self.ctx.codes
+        if codes is None or "break" not in codes.native or t < self.p.break_every_s:
+            return False
+        return t % self.p.break_every_s < self.p.break_s
+
     def _draw_cycle(self) -> float:
         jitter = float(self.ctx.rng.normal(0.0, self.p.cycle_jitter))
         return self.p.cycle_s * max(0.5, 1.0 + jitter)
@@ -66,6 +73,8 @@ class CncCell(CellSim):
             self.activity = down.reason
         elif self.alarm:
             self.activity = "overtemp"
+        elif self._on_break(t):
+            self.activity = "break"
         elif self.planned is not None:
             self.activity = self.planned
         elif self.order is None:

@@ -14,6 +14,7 @@ _CHOICES: dict[str, tuple[tuple[str, str | None], ...]] = {
     "setup": (("planned_stop", r"setup|setting up|changeover"), ("planned_stop", None)),
     "tool_change": (("planned_stop", r"tool"), ("planned_stop", r"setup|setting up|changeover")),
     "no_order": (("planned_stop", r"no order"), ("planned_stop", None)),
+    "break": (("planned_stop", r"break"),),
     "breakdown": (("unplanned_stop", r"breakage|failure|fault"), ("unplanned_stop", None)),
     "overtemp": (("unplanned_stop", r"temperature"), ("unplanned_stop", r"breakage|failure|fault")),
     "material": (("unplanned_stop", r"material"), ("unplanned_stop", None)),
@@ -35,6 +36,8 @@ class StateCodes:
             code = self._pick(choices)
             if code is not None:
                 self._codes[activity] = code
+        #: Activities the table names itself (the others borrow a fallback code).
+        self.native: frozenset[str] = frozenset(self._codes)
         if "running" not in self._codes:
             raise ValueError("the state table has no 'running' code; a simulated cell needs one")
         for activity in ACTIVITIES:

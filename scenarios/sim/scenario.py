@@ -27,6 +27,10 @@ class CncParams(_Model):
     setup_s: float = Field(default=600.0, ge=0, description="changeover between orders (planned stop)")
     tool_life_parts: int = Field(default=150, ge=1, description="parts between tool changes")
     tool_change_s: float = Field(default=120.0, ge=0, description="tool change (planned stop)")
+    break_every_s: float = Field(default=4 * 3600.0, gt=0, description="an operator break every so often")
+    break_s: float = Field(
+        default=900.0, ge=0, description="break length (only when the state table has a break code)"
+    )
     material_kg_per_part: float = Field(default=0.8, ge=0, description="stock used per part (good or scrap)")
     ambient_c: float = 24.0
     temp_rise_c: float = Field(default=38.0, description="spindle temperature rise at full load")

@@ -180,3 +180,24 @@ def test_example_scenario_file_runs():
     assert truth.runtime_thresholds and truth.alarms
     assert not truth.good(cell="cnc-102")  # no orders given: the cell waits for one
     assert proc.value("cnc-102", "state") == 8
+
+
+def test_umh_state_table_gives_codes_and_operator_breaks():
+    import yaml
+
+    from uns_model import parse_plant
+
+    data = yaml.safe_load(Path("scenarios/plants/cnc_shop.yaml").read_text())
+    del data["state_tables"]  # every machine_state tag falls back to the built-in UMH table
+    for area in data["areas"]:
+        for line in area["lines"]:
+            for cell in line["cells"]:
+                for tag in cell["tags"]:
+                    tag.pop("state_table", None)
+    proc = PlantProcess(parse_plant(yaml.safe_dump(data)), seed=1, epoch_unix_ms=EPOCH)
+    proc.run_until(4 * 3600 + 60)
+    assert {proc.value(c, "state") for c in ("cnc-101", "cnc-102", "cnc-201", "cnc-202")} == {150000}
+    truth = proc.snapshot()
+    breaks = [d for d in truth.downtimes if d.reason == "Operator break"]
+    assert len(breaks) == 4 and {d.start_unix_ms for d in breaks} == {EPOCH + 4 * 3_600_000}
+    assert {d.code for d in truth.downtimes} <= {100000, 130000, 150000, 170000, 180000, 90000}
