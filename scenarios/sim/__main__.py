@@ -101,6 +101,9 @@ async def serve(args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    if args.truth:
+        # kill -USR1 <pid>: the truth so far, written now (the run goes on).
+        loop.add_signal_handler(signal.SIGUSR1, lambda: sim.write_truth(args.truth) and None)
     runner = asyncio.create_task(_run(sim, args))
     waiter = asyncio.create_task(stop.wait())
     await asyncio.wait({runner, waiter}, return_when=asyncio.FIRST_COMPLETED)
