@@ -135,15 +135,22 @@ class Gateway:
         try:
             await stop.wait()
         finally:
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            for s in self.sources:
+                s.stopping = True
+            pending: set[asyncio.Task[None]] = set(tasks)
+            while pending:
+                # Again and again: a cancellation can be lost inside a library (see ModbusPoller.stopping).
+                for t in pending:
+                    t.cancel()
+                _done, pending = await asyncio.wait(pending, timeout=1.0)
+                if pending:
+                    log.warning("%d source(s) still running after cancel: cancelling again", len(pending))
             await asyncio.to_thread(self.node.stop)
             log.info("edge node %s: stopped (NDEATH sent)", self.edge.edge_node_id)
 
     async def _keep_running(self, source: Source) -> None:
         """A source's loop handles its own failures; this guards against a bug stopping it for good."""
-        while True:
+        while not source.stopping:
             try:
                 await source.run()
             except asyncio.CancelledError:

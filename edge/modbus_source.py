@@ -60,6 +60,9 @@ class ModbusPoller:
             u: DelaySequence(options.backoff.min_s, options.backoff.max_s) for u in self.units
         }
         self._warned: set[Block] = set()
+        #: Set by the gateway before it cancels: Python 3.11's wait_for (inside pymodbus) can swallow a
+        #: cancellation that races a response, so the loops also look at this.
+        self.stopping = False
 
     def feed(self, unit: int) -> str:
         return f"{self.name}/unit{unit}"
@@ -71,7 +74,7 @@ class ModbusPoller:
     async def run(self) -> None:
         """Forever: connect, poll until the connection fails, take every unit down, back off, again."""
         delays = self.options.backoff.delays()
-        while True:
+        while not self.stopping:
             client = AsyncModbusTcpClient(
                 self.conn.host,
                 port=self.conn.port,
@@ -90,6 +93,8 @@ class ModbusPoller:
                 reason = str(exc) or type(exc).__name__
             finally:
                 client.close()
+            if self.stopping:
+                return
             self.stats["connection_failures"] += 1
             self._all_down(reason)
             delay = delays.next()
@@ -112,7 +117,7 @@ class ModbusPoller:
         loop = asyncio.get_running_loop()
         next_due = [loop.time()] * len(self.groups)
         self._retry_at = dict.fromkeys(self.units, loop.time())
-        while True:
+        while not self.stopping:
             now = loop.time()
             for unit in self.units:
                 if unit not in self._up and now >= self._retry_at[unit]:

@@ -77,6 +77,7 @@ class OpcUaReader:
         self._lost: asyncio.Event = asyncio.Event()
         self._lost_reason = ""
         self._bad_nodes: set[str] = set()
+        self.stopping = False  # set by the gateway before it cancels (see ModbusPoller.stopping)
 
     @property
     def where(self) -> str:
@@ -101,7 +102,7 @@ class OpcUaReader:
         """Forever: connect, read, feed_up, subscribe, forward changes; on loss feed_down, back off, again."""
         delays = self.options.backoff.delays()
         up = False
-        while True:
+        while not self.stopping:
             self._lost = asyncio.Event()
             self._queue = asyncio.Queue()
             client: Client | None = None
@@ -129,6 +130,8 @@ class OpcUaReader:
                 reason = f"{type(exc).__name__}: {exc}"
             if client is not None:
                 await self._close(client)
+            if self.stopping:
+                return
             if up:
                 self.sink.feed_down(self.name, reason)
                 up = False
@@ -214,7 +217,7 @@ class OpcUaReader:
         lost = asyncio.ensure_future(self._lost.wait())
         get: asyncio.Future[tuple[str, ua.DataValue]] | None = None
         try:
-            while True:
+            while not self.stopping:
                 get = asyncio.ensure_future(self._queue.get())
                 done, _ = await asyncio.wait({get, lost}, timeout=self.options.watchdog_s * 2,
                                              return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
@@ -236,6 +239,7 @@ class OpcUaReader:
                 self.stats["notifications"] += len(batch)
                 if samples:
                     self.sink.feed_samples(self.name, samples)
+            return "stopping"
         finally:
             lost.cancel()
             if get is not None:
