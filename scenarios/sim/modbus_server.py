@@ -7,8 +7,10 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 
 from pymodbus.constants import ExcCodes
+from pymodbus.exceptions import NoSuchIdException
 from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
@@ -130,6 +132,7 @@ class ModbusPlc:
             return
         devices = [self._device(unit) for unit in sorted(self.units)]
         server = ModbusTcpServer(devices, address=(self.host, self.port))
+        server.context = _KnownUnits(server.context)  # type: ignore[assignment]
         await server.serve_forever(background=True)
         transport = server.transport
         sockets = getattr(transport, "sockets", None)
@@ -153,3 +156,26 @@ class ModbusPlc:
 
     async def wait_closed(self) -> None:
         """Nothing outlives stop() here (kept for symmetry with OpcUaPlc)."""
+
+
+class _KnownUnits:
+    """pymodbus's device store fails an unknown unit id with a KeyError (and a traceback in the log);
+    a Modbus gateway answers it with exception 0x0B, which pymodbus sends on NoSuchIdException."""
+
+    def __init__(self, core: Any) -> None:
+        self.core = core
+
+    def device_ids(self) -> list[int]:
+        return list(self.core.device_ids())
+
+    def _check(self, device_id: int) -> None:
+        if device_id not in self.core.devices:
+            raise NoSuchIdException(f"unit {device_id} is not on this simulated PLC")
+
+    async def async_getValues(self, device_id: int, func_code: int, address: int, count: int = 1) -> Any:
+        self._check(device_id)
+        return await self.core.async_getValues(device_id, func_code, address, count)
+
+    async def async_setValues(self, device_id: int, func_code: int, address: int, values: Any) -> Any:
+        self._check(device_id)
+        return await self.core.async_setValues(device_id, func_code, address, values)

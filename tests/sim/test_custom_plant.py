@@ -122,6 +122,15 @@ def test_namespaces_numeric_ids_little_endian_coils_and_a_modbus_restart():
                 got["level"] == 0.0
             )  # a tag the sim does not drive: raw (0 + 40) / 0.5 = 80 in the register
 
+            mbc = AsyncModbusTcpClient("127.0.0.1", port=mb.port, timeout=2, retries=0)
+            await mbc.connect()
+            assert mbc.connected
+            unknown = await mbc.read_holding_registers(7, count=2, device_id=9)
+            assert unknown.isError() and unknown.exception_code == 0x0B  # gateway: no such unit
+            refused = await mbc.write_register(7, 5, device_id=3)
+            assert refused.isError()  # the process owns the values
+            mbc.close()
+
             await sim.advance(until_s=599)
             scrap_before = sim.truth().scrap()
             await sim.advance(until_s=610)  # PLC restart: both of the cell's servers are away
