@@ -21,6 +21,8 @@ from uns_model.tags import OpcUaSource
 log = logging.getLogger(__name__)
 
 _SERVER_STATE = ua.NodeId.from_string("i=2259")  # Server/ServerStatus/State: the liveness probe
+#: Nodes per Read / CreateMonitoredItems request; servers cap both (MaxNodesPerRead and the like).
+CHUNK = 500
 
 
 def _certificate_uri(cert: x509.Certificate) -> str | None:
@@ -47,16 +49,18 @@ def sample_of(point: Point, dv: ua.DataValue) -> Sample:
 class _Handler:
     """asyncua subscription callbacks -> the reader's queue (on the event loop)."""
 
-    def __init__(self, reader: OpcUaReader) -> None:
+    def __init__(self, reader: OpcUaReader, generation: int) -> None:
         self.reader = reader
+        self.generation = generation
 
     def datachange_notification(self, node: Any, val: Any, data: Any) -> None:
-        self.reader._notified(data.subscription_data.node.nodeid.to_string(), data.monitored_item.Value)
+        node_id = data.subscription_data.node.nodeid.to_string()
+        self.reader._notified(self.generation, node_id, data.monitored_item.Value)
 
     def status_change_notification(self, status: Any) -> None:
         code = getattr(status, "Status", None)
         if code is not None and not code.is_good():
-            self.reader._lose(f"subscription status {code.name}")
+            self.reader._lose(self.generation, f"subscription status {code.name}")
 
 
 class OpcUaReader:
@@ -77,6 +81,7 @@ class OpcUaReader:
         self._lost: asyncio.Event = asyncio.Event()
         self._lost_reason = ""
         self._bad_nodes: set[str] = set()
+        self._generation = 0
         self.stopping = False  # set by the gateway before it cancels (see ModbusPoller.stopping)
 
     @property
@@ -85,16 +90,17 @@ class OpcUaReader:
 
     # -- callbacks ----------------------------------------------------------------------------------------
 
-    def _notified(self, node_id: str, dv: ua.DataValue) -> None:
-        self._queue.put_nowait((node_id, dv))
+    # Callbacks carry the generation (connection attempt) they belong to: a late one from a previous
+    # connection (asyncua dispatches them as tasks) must not feed or kill the current one.
 
-    def _lose(self, reason: str) -> None:
-        if not self._lost.is_set():
+    def _notified(self, generation: int, node_id: str, dv: ua.DataValue) -> None:
+        if generation == self._generation:
+            self._queue.put_nowait((node_id, dv))
+
+    def _lose(self, generation: int, reason: str) -> None:
+        if generation == self._generation and not self._lost.is_set():
             self._lost_reason = reason
             self._lost.set()
-
-    async def _on_connection_lost(self, exc: Exception) -> None:
-        self._lose(f"connection lost: {exc!r}")
 
     # -- the loop -----------------------------------------------------------------------------------------
 
@@ -103,6 +109,7 @@ class OpcUaReader:
         delays = self.options.backoff.delays()
         up = False
         while not self.stopping:
+            self._generation += 1
             self._lost = asyncio.Event()
             self._queue = asyncio.Queue()
             client: Client | None = None
@@ -113,7 +120,9 @@ class OpcUaReader:
                 self.stats["connects"] += 1
                 log.info("%s: connected", self.where)
                 nodes = await self._resolve(client)
-                dvs = await client.read_attributes([client.get_node(n) for n in nodes])
+                dvs: list[ua.DataValue] = []
+                for i in range(0, len(nodes), CHUNK):
+                    dvs += await client.read_attributes([client.get_node(n) for n in nodes[i : i + CHUNK]])
                 self.sink.feed_up(
                     self.name, [sample_of(p, dv) for p, dv in zip(self.points, dvs, strict=True)]
                 )
@@ -143,7 +152,12 @@ class OpcUaReader:
     async def _client(self) -> Client:
         o = self.options
         client = Client(self.conn.endpoint, timeout=o.request_timeout_s, watchdog_intervall=o.watchdog_s)
-        client.connection_lost_callback = self._on_connection_lost
+        generation = self._generation
+
+        async def lost(exc: Exception) -> None:
+            self._lose(generation, f"connection lost: {exc!r}")
+
+        client.connection_lost_callback = lost
         if o.username is not None:
             client.set_user(o.username)
         if o.password is not None:
@@ -194,13 +208,15 @@ class OpcUaReader:
         return out
 
     async def _subscribe(self, client: Client, nodes: list[ua.NodeId]) -> None:
-        sub = await client.create_subscription(self.conn.poll_ms, _Handler(self))
+        sub = await client.create_subscription(self.conn.poll_ms, _Handler(self, self._generation))
         self._by_node = {}
-        results = await sub.subscribe_data_change(
-            [client.get_node(n) for n in nodes],
-            queuesize=self.options.queue_size,
-            sampling_interval=ua.Double(self.conn.poll_ms),
-        )
+        results: list[int | ua.StatusCode] = []
+        for i in range(0, len(nodes), CHUNK):
+            results += await sub.subscribe_data_change(
+                [client.get_node(n) for n in nodes[i : i + CHUNK]],
+                queuesize=self.options.queue_size,
+                sampling_interval=ua.Double(self.conn.poll_ms),
+            )
         for point, node, result in zip(self.points, nodes, results, strict=True):
             if isinstance(result, ua.StatusCode):
                 key = f"{point.device_id}/{point.metric}"
