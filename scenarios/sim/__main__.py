@@ -64,6 +64,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--model-ports", action="store_true", help="listen on the ports the plant file gives")
     p.add_argument("--epoch-ms", type=int, help="Unix ms of sim time 0 (default: now)")
     p.add_argument(
+        "--clock",
+        choices=("wall", "sim"),
+        default="wall",
+        help="timestamps follow the wall clock (sim s / time scale; default) or the sim clock (sim s)",
+    )
+    p.add_argument(
         "--write-plant", type=Path, help="write the plant model pointed at the served endpoints here"
     )
     p.add_argument("--endpoints-json", type=Path, help="write {connection key: url} here once serving")
@@ -86,6 +92,7 @@ async def serve(args: argparse.Namespace) -> int:
         host=args.host,
         ports=dict(args.port),
         model_ports=args.model_ports,
+        clock=args.clock,
     )
     await sim.start()
     for key, url in sim.endpoints().items():

@@ -72,11 +72,16 @@ class BatchLine:
     a stage hands its batch on when the next one is empty. Orders are in finished units."""
 
     def __init__(
-        self, name: str, contexts: list[CellContext], recipe: Recipe, orders: list[OrderSpec], epoch_ms: int
+        self,
+        name: str,
+        contexts: list[CellContext],
+        recipe: Recipe,
+        orders: list[OrderSpec],
+        clock: Callable[[float], int],
     ) -> None:
         self.name = name
         self.recipe = recipe
-        self.epoch_ms = epoch_ms
+        self.clock = clock  # sim seconds -> Unix ms, for the lot's date
         self.stages = [Stage(c) for c in contexts]
         self.mixer = self._find(lambda s: bool(s.ctx.role("consumption")))
         self.reactor = self._find(lambda s: bool(s.ctx.role("process_value")))
@@ -131,7 +136,7 @@ class BatchLine:
         entry.left -= units
         if entry.left <= 0:
             self.queue.popleft()
-        day = dt_.datetime.fromtimestamp((self.epoch_ms + t * 1000) / 1000, tz=dt_.UTC).strftime("%Y%m%d")
+        day = dt_.datetime.fromtimestamp(self.clock(t) / 1000, tz=dt_.UTC).strftime("%Y%m%d")
         n = self.lots_made[day] = self.lots_made.get(day, 0) + 1
         r = self.rng
         scale = units / self.recipe.units_per_batch

@@ -1,9 +1,14 @@
 """A simulated plant: the process model behind real OPC UA and Modbus TCP servers, one per connection
 of the plant model, each serving its tags exactly where the model's sources say.
 
-Clock: the sim clock starts at `epoch_unix_ms` (default: now, whole seconds) and runs `time_scale`
-times faster than the wall clock in `run()`; `advance()` steps it as fast as the CPU goes (tests).
-Every OPC UA source timestamp and every ground-truth time is `epoch_unix_ms + sim seconds * 1000`.
+Time: the process runs `time_scale` sim seconds per wall second in `run()`; `advance()` steps it as fast
+as the CPU goes (tests). Timestamps (OPC UA source timestamps, every ground-truth time) are
+`epoch_unix_ms + sim seconds * ms_per_sim_second`, on one of two clocks:
+- clock="wall" (default): ms_per_sim_second = 1000 / time_scale and epoch = now, so that in `run()` the
+  timestamps follow the wall clock, as a bridge closing windows by its own clock needs (and as the edge
+  gateway stamps Modbus values); a 20-minute sim breakdown at time scale 60 is 20 s long in them.
+- clock="sim": ms_per_sim_second = 1000, the simulated plant's own clock (hours of sim time are hours in
+  the timestamps); the truth is then the same at every time scale.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import asyncio
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from scenarios.sim.modbus_server import ModbusPlc
 from scenarios.sim.opcua_server import OpcUaPlc
@@ -50,9 +55,14 @@ class SimulatedPlant:
         host: str = "127.0.0.1",
         ports: dict[str, int] | None = None,
         model_ports: bool = False,
+        clock: Literal["wall", "sim"] = "wall",
     ) -> None:
         self.plant = plant if isinstance(plant, PlantModel) else load_plant(plant)
-        self.process = PlantProcess(self.plant, scenario, seed=seed, epoch_unix_ms=epoch_unix_ms)
+        per_s = 1000.0 / time_scale if clock == "wall" and time_scale > 0 else 1000.0
+        self.process = PlantProcess(
+            self.plant, scenario, seed=seed, epoch_unix_ms=epoch_unix_ms, ms_per_sim_s=per_s
+        )
+        self.clock = clock
         self.time_scale = time_scale
         self.host = host
         self.plcs: dict[str, Plc] = {}

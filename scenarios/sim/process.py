@@ -44,6 +44,7 @@ class PlantProcess:
         *,
         seed: int = 0,
         epoch_unix_ms: int | None = None,
+        ms_per_sim_s: float = 1000.0,
     ) -> None:
         self.plant = plant
         self.resolver = PlantResolver(plant)
@@ -52,7 +53,9 @@ class PlantProcess:
         self.dt = self.scenario.step_s
         self.t = 0.0
         epoch = int(time.time() * 1000) // 1000 * 1000 if epoch_unix_ms is None else epoch_unix_ms
-        self.truth = TruthRecorder(plant=f"{plant.enterprise}/{plant.site}", seed=seed, epoch_unix_ms=epoch)
+        self.truth = TruthRecorder(
+            plant=f"{plant.enterprise}/{plant.site}", seed=seed, epoch_unix_ms=epoch, ms_per_s=ms_per_sim_s
+        )
         self.cells: dict[str, CellSim] = {}
         self.lines: dict[str, BatchLine] = {}
         self._names: dict[str, list[str]] = {}
@@ -90,7 +93,7 @@ class PlantProcess:
                 index += 1
             if any(r.role == "lot" for c in contexts for r in c.device.tags):
                 orders = self.scenario.orders.get(line.name, [])
-                batch = BatchLine(line.name, contexts, self.scenario.recipe, orders, self.truth.epoch_unix_ms)
+                batch = BatchLine(line.name, contexts, self.scenario.recipe, orders, self.truth.ms)
                 self.lines[line_place.path] = batch
                 for stage in batch.stages:
                     self.cells[stage.ctx.path] = stage

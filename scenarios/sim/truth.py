@@ -2,8 +2,8 @@
 
 The recorder is fed by the process models step by step; `GroundTruth` (pydantic) is its JSON form.
 Quantities are true quantities: a PLC counter reset or wrap changes what the PLC shows, never these.
-Times are Unix milliseconds on the simulation clock (`epoch_unix_ms + sim seconds * 1000`), the same
-clock the simulated PLCs stamp their values with.
+Times are Unix milliseconds, `epoch_unix_ms + sim seconds * ms_per_sim_second`, the same clock the
+simulated PLCs stamp their values with (see plc.py: the sim clock, or the wall clock of a time-scaled run).
 """
 
 from __future__ import annotations
@@ -95,6 +95,9 @@ class GroundTruth(_Model):
     plant: str = Field(description="<enterprise>/<site>")
     seed: int
     epoch_unix_ms: int
+    ms_per_sim_second: float = Field(
+        description="1000 on the sim clock; 1000 / time_scale on the wall clock (times follow the wall)"
+    )
     sim_seconds: float
     end_unix_ms: int
     production: list[OrderProduction] = Field(default_factory=list)
@@ -149,6 +152,7 @@ class TruthRecorder:
     plant: str
     seed: int
     epoch_unix_ms: int
+    ms_per_s: float = 1000.0
     sim_s: float = 0.0
     _production: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     _workcenters: dict[str, str | None] = field(default_factory=dict)
@@ -166,7 +170,7 @@ class TruthRecorder:
     _deviating_lots: set[str] = field(default_factory=set)
 
     def ms(self, sim_s: float) -> int:
-        return self.epoch_unix_ms + round(sim_s * 1000)
+        return self.epoch_unix_ms + round(sim_s * self.ms_per_s)
 
     def register_cell(self, cell: str, workcenter: str | None) -> None:
         self._workcenters[cell] = workcenter
@@ -320,6 +324,7 @@ class TruthRecorder:
             plant=self.plant,
             seed=self.seed,
             epoch_unix_ms=self.epoch_unix_ms,
+            ms_per_sim_second=self.ms_per_s,
             sim_seconds=self.sim_s,
             end_unix_ms=self.ms(self.sim_s),
             production=[

@@ -99,7 +99,7 @@ async def read_modbus(plc: ModbusPlc) -> dict[str, float]:
 
 def test_namespaces_numeric_ids_little_endian_coils_and_a_modbus_restart():
     async def scenario() -> None:
-        sim = SimulatedPlant(PLANT, scenario=SCENARIO, seed=0, epoch_unix_ms=EPOCH)
+        sim = SimulatedPlant(PLANT, scenario=SCENARIO, seed=0, epoch_unix_ms=EPOCH, clock="sim")
         async with sim:
             opc = sim.endpoints()["acme/lab/a1/l1:ua"]
             mb = sim.plcs["acme/lab/a1/l1:mb"]

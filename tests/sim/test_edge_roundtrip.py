@@ -93,7 +93,7 @@ async def until(check: Any, what: str, timeout: float = 30.0) -> None:
 
 def test_gateway_reads_the_simulated_plant_and_survives_its_plc_restart(broker, uid, tmp_path: Path):
     async def scenario() -> None:
-        sim = SimulatedPlant(CNC, seed=1, epoch_unix_ms=EPOCH)
+        sim = SimulatedPlant(CNC, seed=1, epoch_unix_ms=EPOCH, clock="sim")
         watcher = Watcher(broker.host, broker.port, uid)
         stop = asyncio.Event()
         async with sim:

@@ -111,7 +111,7 @@ def check_modbus(sim: SimulatedPlant, got: dict[tuple[str, str], float]) -> None
 
 def test_cnc_shop_served_over_opcua_and_modbus():
     async def scenario() -> None:
-        sim = SimulatedPlant(CNC, seed=1, epoch_unix_ms=EPOCH)
+        sim = SimulatedPlant(CNC, seed=1, epoch_unix_ms=EPOCH, clock="sim")
         async with sim:
             opc = sim.endpoints()["acme/toolworks/machining/line1:plc"]
             gw = "acme/toolworks/machining/line2:gw"
@@ -136,7 +136,8 @@ def test_cnc_shop_served_over_opcua_and_modbus():
 
 def test_batch_plant_strings_totalizers_and_quality_deviation():
     async def scenario() -> None:
-        sim = SimulatedPlant(BATCH, seed=1, epoch_unix_ms=EPOCH)
+        # The wall clock (default): at time scale 60 a sim hour is a minute in every timestamp.
+        sim = SimulatedPlant(BATCH, seed=1, epoch_unix_ms=EPOCH, time_scale=60)
         async with sim:
             dcs = sim.endpoints()["acme/blending/processing/batch1:dcs"]
             scales = "acme/blending/processing/batch1:scales"
@@ -145,6 +146,7 @@ def test_batch_plant_strings_totalizers_and_quality_deviation():
             check_opcua(sim, got)
             reactor = "acme/blending/processing/batch1/reactor-01"
             assert got[(reactor, "temperature")].value > 82
+            assert got[(reactor, "temperature")].source_ms == EPOCH + round(3650 * 1000 / 60)
             lot = got[(reactor, "lot")].value
             assert lot.startswith("LOT-20251124-")
             assert got[(reactor, "order")].value.startswith("WH/MO/")
@@ -154,7 +156,8 @@ def test_batch_plant_strings_totalizers_and_quality_deviation():
             assert sugar == pytest.approx(sim.truth().consumed("RM-SUGAR"), rel=1e-6)
             await sim.advance(until_s=3800)
             (dev,) = sim.truth().quality_deviations
-            assert dev.lot == lot and dev.start_unix_ms == EPOCH + 3_600_000
+            assert dev.lot == lot and dev.start_unix_ms == EPOCH + 60_000
+            assert dev.end_unix_ms == EPOCH + 62_000  # 120 sim s
 
     asyncio.run(scenario())
 
@@ -163,7 +166,7 @@ def test_cli_serves_and_writes_the_same_truth_as_the_process(tmp_path):
     truth_file, ep_file, plant_file = tmp_path / "truth.json", tmp_path / "ep.json", tmp_path / "plant.yaml"
     cmd = [
         sys.executable, "-m", "scenarios.sim", "--plant", "scenarios/plants/batch_plant.yaml",
-        "--time-scale", "0", "--seed", "5", "--duration", "1h", "--epoch-ms", str(EPOCH),
+        "--time-scale", "0", "--seed", "5", "--duration", "1h", "--epoch-ms", str(EPOCH), "--clock", "sim",
         "--truth", str(truth_file), "--endpoints-json", str(ep_file), "--write-plant", str(plant_file),
     ]  # fmt: skip
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
