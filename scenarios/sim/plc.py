@@ -63,6 +63,7 @@ class SimulatedPlant:
             self.plant, scenario, seed=seed, epoch_unix_ms=epoch_unix_ms, ms_per_sim_s=per_s
         )
         self.clock = clock
+        self._anchored = clock == "wall" and epoch_unix_ms is None and time_scale > 0
         self.time_scale = time_scale
         self.host = host
         self.plcs: dict[str, Plc] = {}
@@ -149,8 +150,14 @@ class SimulatedPlant:
                 await self.advance(until_s=target if end is None else min(target, end))
             return
         wall0, sim0 = time.monotonic(), self.process.t
+        truth = self.process.truth
         while end is None or self.process.t + 1e-9 < end:
-            target = sim0 + (time.monotonic() - wall0) * self.time_scale
+            if self._anchored:
+                # Timestamps are wall time: catch up with the wall clock since the epoch, so that the
+                # time spent starting servers (or waiting before run()) never makes them lag.
+                target = (time.time() * 1000 - truth.epoch_unix_ms) / truth.ms_per_s
+            else:
+                target = sim0 + (time.monotonic() - wall0) * self.time_scale
             if end is not None:
                 target = min(target, end)
             await self.advance(until_s=target)
