@@ -43,7 +43,7 @@ class ModbusPoller:
         self.groups: list[PollGroup] = plan_groups(
             points,
             conn.unit_id,
-            lambda p: options.tag_poll_ms.get(f"{p.device_id}/{p.metric}", conn.poll_ms),
+            lambda p: options.tag_poll_ms.get(f"{p.device_id}/{p.metric}", _source_poll_ms(p, conn.poll_ms)),
             max_registers=options.max_registers_per_read,
             max_bits=options.max_bits_per_read,
             max_gap=options.max_gap,
@@ -217,3 +217,9 @@ class ModbusPoller:
             self.stats["bad_responses"] += 1
             log.warning("%s: unit %d: unreadable answer: %s", self.where, block.unit_id, exc)
             return [Sample(p, None, ts) for p in block.points]
+
+
+def _source_poll_ms(point: Point, default_ms: int) -> int:
+    """The plant file's per-tag rate (`source.poll_ms`), else the connection's."""
+    rate = getattr(point.source, "poll_ms", None)
+    return int(rate) if rate else default_ms

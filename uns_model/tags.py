@@ -59,6 +59,11 @@ class ModbusSource(Strict):
     offset: float = 0.0
     byte_order: ByteOrder = Field(default="big", description="byte order inside each 16-bit register")
     word_order: ByteOrder = Field(default="big", description="register order of 32/64-bit values")
+    poll_ms: int | None = Field(
+        default=None,
+        ge=10,
+        description="polling interval of this tag; the connection's if omitted (one group per rate)",
+    )
 
     @property
     def register_count(self) -> int:

@@ -10,9 +10,11 @@ from pymodbus.simulator import DataType, SimData, SimDevice
 
 from edge.config import Backoff, ModbusOptions
 from edge.modbus_plan import plan_blocks, plan_groups
+from edge.modbus_source import ModbusPoller
 from edge.points import Point
 from tests.conformance.wire import Wire
 from tests.edge.support import Births, LoopThread, RunningGateway, free_port
+from uns_model.plant import ModbusConnection
 from uns_model.tags import ModbusSource
 
 HR, IR, CO, DI = 3, 4, 1, 2  # function codes the server's setValues takes as table names
@@ -219,6 +221,24 @@ def test_polling_groups_by_rate():
     assert [(g.period_ms, [(b.start, b.count) for b in g.blocks]) for g in groups] == [
         (100, [(0, 1), (2, 1)]),
         (5000, [(1, 1)]),
+    ]
+
+
+def test_plant_file_poll_ms_forms_polling_groups():
+    # A tag's `source.poll_ms` in the plant file puts it in a faster or slower group than the
+    # connection's rate; tags without one poll at the connection's.
+    fast = Point(
+        "d",
+        "fast",
+        "Double",
+        ModbusSource.model_validate({"connection": "c", "table": "holding", "address": 0, "poll_ms": 100}),
+    )
+    plain = _pt("plain", "holding", 1)
+    conn = ModbusConnection(name="c", kind="modbus", host="127.0.0.1", poll_ms=1000)
+    source = ModbusPoller("c", conn, [fast, plain], sink=None, options=ModbusOptions())  # type: ignore[arg-type]
+    assert [(g.period_ms, [p.metric for b in g.blocks for p in b.points]) for g in source.groups] == [
+        (100, ["fast"]),
+        (1000, ["plain"]),
     ]
 
 
