@@ -6,9 +6,11 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 import time
 from pathlib import Path
+from types import FrameType
 
 from pydantic import SecretStr
 
@@ -72,6 +74,12 @@ def _demo(args: argparse.Namespace) -> int:
     from scenarios.demo.probe import Namespace
     from scenarios.demo.run import Demo, DemoOptions
 
+    def interrupt(signum: int, _frame: FrameType | None) -> None:
+        # SIGTERM (service managers, CI) and SIGHUP (terminal closed) stop as cleanly as Ctrl-C.
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, interrupt)
     console = Console()
     interactive = sys.stdout.isatty() and not args.no_live
     duration = (
@@ -142,7 +150,8 @@ def _demo(args: argparse.Namespace) -> int:
         )
         return EXIT_DIFFERENT
     except KeyboardInterrupt:
-        console.print("stopping (Ctrl-C): edge gateways, plant, bridge, broker, Odoo sandbox")
+        console.print("stopping: edge gateways, plant, bridge, broker, Odoo sandbox")
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean stop short
         return EXIT_INTERRUPTED
     except RuntimeError as exc:
         console.print(f"[red]demo failed: {exc}[/]")

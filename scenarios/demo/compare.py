@@ -79,9 +79,15 @@ def _chain(client: OdooClient, ref: str) -> list[dict[str, Any]]:
 
 
 def compare(
-    client: OdooClient, plant: PlantModel, truth: GroundTruth, clock: WallClock, orders: list[str]
+    client: OdooClient,
+    plant: PlantModel,
+    truth: GroundTruth,
+    clock: WallClock,
+    orders: list[str],
+    dead: dict[str, list[tuple[int, int]]] | None = None,
 ) -> Comparison:
-    """Every check the demo makes; `orders` are the order refs the demo planned."""
+    """Every check the demo makes; `orders` are the order refs the demo planned; `dead`: wall-ms
+    intervals per cell path in which its device was dead (a PLC restart), when nothing was seen."""
     out = Comparison()
     codes = {p_id: p for p_id, p in _product_codes(client).items()}
     for ref in orders:
@@ -113,7 +119,7 @@ def compare(
             ok = abs(got - want) <= max(KG_ABS, KG_REL * abs(want))
             out.add(f"{ref} consumed {component}", f"{got:.3f}", f"{want:.3f}", ok)
     _lots(client, truth, orders, out)
-    _downtimes(client, plant, truth, clock, out)
+    _downtimes(client, plant, truth, clock, dead or {}, out)
     _maintenance(client, plant, truth, out)
     return out
 
@@ -139,11 +145,45 @@ def _lots(client: OdooClient, truth: GroundTruth, orders: list[str], out: Compar
         )
 
 
+def observable(
+    stops: list[tuple[int, int | None, int]], dead: list[tuple[int, int]]
+) -> tuple[list[tuple[int, int | None, int]], list[str]]:
+    """The stops as anyone reading the PLC could see them: while the device is dead nothing is seen, so
+    a stop that ends and starts again (same code) inside one dead interval is one stop, a stop wholly
+    inside it is invisible, and one that starts inside it is seen from the device's rebirth."""
+    out: list[tuple[int, int | None, int]] = []
+    notes: list[str] = []
+
+    def hidden(t: int) -> tuple[int, int] | None:
+        return next((d for d in dead if d[0] <= t <= d[1]), None)
+
+    for start, end, code in stops:
+        d_start = hidden(start)
+        if end is not None and d_start is not None and hidden(end) == d_start:
+            notes.append(f"stop {code} while the device was dead, not observable")
+            continue
+        if d_start is not None:
+            start = d_start[1]
+        if out and out[-1][2] == code and out[-1][1] is not None:
+            gap = hidden(out[-1][1])
+            if gap is not None and gap[0] <= start <= gap[1] + TIME_TOL_MS:
+                out[-1] = (out[-1][0], end, code)
+                notes.append(f"stop {code} ended and began again while the device was dead: one stop")
+                continue
+        out.append((start, end, code))
+    return out, notes
+
+
 def _downtimes(
-    client: OdooClient, plant: PlantModel, truth: GroundTruth, clock: WallClock, out: Comparison
+    client: OdooClient,
+    plant: PlantModel,
+    truth: GroundTruth,
+    clock: WallClock,
+    dead: dict[str, list[tuple[int, int]]],
+    out: Comparison,
 ) -> None:
     wcs = {str(w["code"]): int(w["id"]) for w in client.search_read("mrp.workcenter", [], ["code"])}
-    for _place, _line, cell in plant.iter_cells():
+    for place, _line, cell in plant.iter_cells():
         if not cell.workcenter or cell.workcenter not in wcs:
             continue
         logs = client.search_read(
@@ -171,6 +211,8 @@ def _downtimes(
                 )
                 continue
             want.append((start, end, d.code))
+        want, notes = observable(want, dead.get(place.path, []))
+        out.notes += [f"{cell.workcenter}: {n}" for n in notes]
         unmatched = list(got)
         missed: list[tuple[int, int | None, int]] = []
         for w in want:

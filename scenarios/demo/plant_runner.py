@@ -41,7 +41,7 @@ class WallClockPlant(SimulatedPlant):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.clock: list[tuple[float, int]] = []
+        self.wall_map: list[tuple[float, int]] = []
         self.process.now_unix_ms = wall_ms  # type: ignore[method-assign]
 
     async def start(self) -> None:
@@ -56,7 +56,7 @@ class WallClockPlant(SimulatedPlant):
 
     async def publish(self) -> None:
         await super().publish()
-        self.clock.append((self.process.t, wall_ms()))
+        self.wall_map.append((self.process.t, wall_ms()))
 
 
 def _write(path: Path, data: Any) -> None:
@@ -78,6 +78,7 @@ async def run(args: argparse.Namespace) -> int:
         epoch_unix_ms=wall_ms(),
         ports=ports,
         model_ports=not ports,
+        clock="sim",  # the truth on the sim clock; wall_map says when the PLCs showed each moment
     )
     await plant.start()
     _write(out / "endpoints.json", plant.endpoints())
@@ -114,7 +115,7 @@ async def run(args: argparse.Namespace) -> int:
     if len(dispatched) < args.expect_orders:
         log.warning("only %d of %d orders dispatched; starting anyway", len(dispatched), args.expect_orders)
     state["phase"] = "running"
-    plant.clock.clear()  # the map starts with the shift: before it, no time passed on the sim clock
+    plant.wall_map.clear()  # the map starts with the shift: before it, no time passed on the sim clock
     end = args.duration
     wall0, sim0 = time.monotonic(), plant.sim_seconds
     last_status = 0.0
@@ -130,7 +131,7 @@ async def run(args: argparse.Namespace) -> int:
     state["sim_s"] = plant.sim_seconds
     state["phase"] = "frozen"
     plant.write_truth(out / "truth.json")
-    _write(out / "clock.json", plant.clock)
+    _write(out / "clock.json", plant.wall_map)
     _write(out / "status.json", state)
     print(f"plant frozen at sim {plant.sim_seconds:g} s; truth in {out / 'truth.json'}", flush=True)
     await stop.wait()

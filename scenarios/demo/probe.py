@@ -73,6 +73,9 @@ class Namespace:
         self.cleared: set[str] = set()
         self.devices_online: set[str] = set()
         self.last_birth = 0.0
+        # Wall-ms intervals in which a device was dead (DDEATH/NDEATH to DBIRTH): nobody could see it.
+        self.dead: dict[str, list[tuple[int, int]]] = {}
+        self._dead_since: dict[str, int] = {}
         self._lock = threading.Lock()
         self._ready = threading.Event()
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2)
@@ -99,13 +102,23 @@ class Namespace:
         with self._lock:
             if msg.topic.startswith("spBv1.0/"):
                 _ns, _group, kind, node, *device = msg.topic.split("/")
+                now = time.time_ns() // 1_000_000
                 if kind == "DBIRTH":
-                    self.devices_online.add(f"{node}/{device[0]}")
+                    name = f"{node}/{device[0]}"
+                    self.devices_online.add(name)
                     self.last_birth = time.monotonic()
-                elif kind == "DDEATH":
-                    self.devices_online.discard(f"{node}/{device[0]}")
-                else:
-                    self.devices_online = {d for d in self.devices_online if not d.startswith(node + "/")}
+                    since = self._dead_since.pop(name, None)
+                    if since is not None:
+                        self.dead.setdefault(name, []).append((since, now))
+                    return
+                gone = (
+                    {f"{node}/{device[0]}"}
+                    if kind == "DDEATH"
+                    else {d for d in self.devices_online if d.startswith(node + "/")}
+                )
+                for name in gone & self.devices_online:
+                    self._dead_since[name] = now
+                self.devices_online -= gone
                 return
             if not msg.payload:
                 self.retained.pop(msg.topic, None)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -74,6 +75,7 @@ class Demo:
     broker_port: int = 0
     ns: Namespace | None = None
     devices: int = 0
+    external_user: str | None = None
 
     def __post_init__(self) -> None:
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
@@ -91,8 +93,11 @@ class Demo:
         scenario = default_scenario(self.plant).model_copy(update={"orders": {}})
         (self.run_dir / "scenario.json").write_text(scenario.model_dump_json(indent=1), encoding="utf-8")
         if o.broker_url:
-            host_port = o.broker_url.split("://", 1)[-1].rsplit("@", 1)[-1]
-            self.broker_host, self.broker_port = host_port.rsplit(":", 1)[0], int(host_port.rsplit(":", 1)[1])
+            parts = urlsplit(o.broker_url)
+            self.broker_host, self.broker_port = parts.hostname or "127.0.0.1", parts.port or 1883
+            if parts.username:
+                # Your broker's user for every client of the demo (password: $UNS_BROKER_PASSWORD).
+                self.external_user = parts.username
         else:
             secrets = None
             if o.secure:
@@ -102,12 +107,13 @@ class Demo:
             self.broker = BrokerProcess(self.run_dir / "broker", port=o.broker_port, secrets=secrets).start()
             self.broker_port = self.broker.port
             say(f"broker: Mosquitto on {self.broker.url} ({'auth, ACL' if secrets else 'anonymous'})")
+        reader, reader_pw = self.reader_login(EXPLORER_USER)
         self.ns = Namespace(
             f"{self.plant.enterprise}/{self.plant.site}",
             self.broker_host,
             self.broker_port,
-            EXPLORER_USER if EXPLORER_USER in self.users else None,
-            self.users.get(EXPLORER_USER),
+            reader,
+            reader_pw,
         )
         self.odoo = o.odoo or start_sandbox(self.run_dir / "odoo.sqlite")
         say(f"odoo: {'sandbox' if o.odoo is None else 'Odoo'} at {self.odoo.bridge.url}")
@@ -161,12 +167,21 @@ class Demo:
         path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
         return load_plant(path)
 
+    def reader_login(self, user: str) -> tuple[str | None, str | None]:
+        """A reading client's login: the demo broker's user, or the external broker's."""
+        if user in self.users:
+            return user, self.users[user]
+        return self.external_user, os.environ.get("UNS_BROKER_PASSWORD") if self.external_user else None
+
     def _mqtt_env(self, user: str, prefix: str) -> dict[str, str]:
-        if user not in self.users:
+        login, password = self.reader_login(user)
+        if login is None:
             return {}
-        return {f"{prefix}USER": user, f"{prefix}PASSWORD": self.users[user]}
+        return {f"{prefix}USER": login, f"{prefix}PASSWORD": password or ""}
 
     def _broker_url(self, user: str) -> str:
+        if self.opts.broker_url:
+            return self.opts.broker_url
         at = f"{user}@" if user in self.users else ""
         return f"mqtt://{at}{self.broker_host}:{self.broker_port}"
 
@@ -198,7 +213,7 @@ class Demo:
 
         args = ["--plant", str(plant_file), "--edge-node", node_id, "--broker", self._broker_url(node_id)]
         if "bridge.cli.edge_cmd" in COMMAND_MODULES:
-            cmd = ["-m", "bridge", "edge", *args]
+            cmd = ["-m", "bridge", "edge", *args, "--primary-host", HOST_ID]
         else:  # `uns edge` not there yet: the same Gateway through the demo's runner
             cmd = ["-m", "scenarios.demo.edge_process", *args, "--host-id", HOST_ID]
         cmd += ["--data-dir", str(self.run_dir / f"edge-{node_id}")]
@@ -281,7 +296,12 @@ class Demo:
         truth, clock = self.truth()
         client = OdooClient.connect(self.odoo.planner)
         try:
-            return compare(client, self.plant, truth, clock, [o.ref for o in self.plan.orders])
+            dead: dict[str, list[tuple[int, int]]] = {}
+            if self.ns is not None:
+                for node in PlantResolver(self.plant).edge_nodes():
+                    for dev in node.devices:
+                        dead[dev.place.path] = self.ns.dead.get(f"{node.edge_node_id}/{dev.device_id}", [])
+            return compare(client, self.plant, truth, clock, [o.ref for o in self.plan.orders], dead)
         finally:
             client.close()
 

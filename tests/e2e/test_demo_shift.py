@@ -75,8 +75,10 @@ def test_cnc_shift_odoo_equals_truth_orders_and_holds(tmp_path: Path) -> None:
 
 @pytest.mark.timeout(120)
 @pytest.mark.xfail(
-    reason="batch plant: Odoo differs from the truth (scrap of lot-tracked orders not booked, the lot "
-    "finished at an order change booked partly on the next order, consumption split); see the demo report",
+    reason="product issues the comparison finds (2026-11-26): odoo_sync's scrap of a lot-tracked product "
+    "has no lot_id, Odoo refuses it and the whole production_reported goes to the dead letters; a window's "
+    "units are booked on the lot/order current at its end, so each lot's last window lands on the next "
+    "lot; a completed backorder gets component quantities the plant never reported",
     strict=False,
 )
 def test_batch_shift_odoo_equals_truth(tmp_path: Path) -> None:
