@@ -71,7 +71,7 @@ def _demo(args: argparse.Namespace) -> int:
 
     from odoo_sync.client import OdooClient
     from scenarios.demo.live import LiveState, summary_table
-    from scenarios.demo.probe import Namespace
+    from scenarios.demo.probe import Namespace, metrics
     from scenarios.demo.run import Demo, DemoOptions
 
     def interrupt(signum: int, _frame: FrameType | None) -> None:
@@ -140,6 +140,12 @@ def _demo(args: argparse.Namespace) -> int:
         console.print(summary_table(comparison))
         for note in comparison.notes:
             console.print(f"  note: {note}")
+        dead = metrics(demo.metrics_port).get("uns_outbox_dead_letters", 0.0)
+        if dead:
+            console.print(
+                f"  bridge: {dead:.0f} event(s) Odoo refused are dead letters; see them with "
+                f"`uns outbox --db {demo.run_dir / 'bridge'} dead`"
+            )
         console.print(demo.explorer())
         console.print(f"logs, truth and secrets: {demo.run_dir}")
         if comparison.equal:
