@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _STD_ATTRS = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
 
@@ -50,18 +51,37 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, default=str, ensure_ascii=False)
 
 
-def setup_logging(level: str = "INFO", *, json_lines: bool = False, secrets: Iterable[str] = ()) -> None:
-    """Configure the root logger for the service (replaces handlers set by the CLI's basicConfig)."""
+class _ConsoleHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The one console handler the `uns` command owns; marked so that a reconfiguration finds it."""
+
+
+def install_console_handler(handler: logging.StreamHandler) -> None:  # type: ignore[type-arg]
+    """Put `handler` on the root logger in place of the console handler installed before.
+
+    Only our own handler is replaced: handlers that others added (a log shipper, pytest's capture)
+    stay. Running `uns` twice in one process (tests, notebooks) must not leave a handler bound to a
+    stream that has since been closed: Python would print '--- Logging error ---' with the whole
+    call stack, arguments included, on the next record.
+    """
     root = logging.getLogger()
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-    handler = logging.StreamHandler(sys.stderr)
-    if json_lines:
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(ScrubSecrets(secrets))
+    for old in [h for h in root.handlers if isinstance(h, _ConsoleHandler)]:
+        root.removeHandler(old)
     root.addHandler(handler)
+
+
+def console_handler(fmt: logging.Formatter) -> logging.StreamHandler:  # type: ignore[type-arg]
+    handler = _ConsoleHandler(sys.stderr)
+    handler.setFormatter(fmt)
+    return handler
+
+
+def setup_logging(level: str = "INFO", *, json_lines: bool = False, secrets: Iterable[str] = ()) -> None:
+    """Configure the root logger for the service (replaces the console handler the CLI set up)."""
+    root = logging.getLogger()
+    fmt = JsonFormatter() if json_lines else logging.Formatter(PLAIN_FORMAT)
+    handler = console_handler(fmt)
+    handler.addFilter(ScrubSecrets(secrets))
+    install_console_handler(handler)
     root.setLevel(level.upper())
     # odoorpc logs request bodies (with the password) at DEBUG: never let it.
     logging.getLogger("odoorpc").setLevel(max(logging.INFO, root.level))

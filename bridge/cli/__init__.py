@@ -8,6 +8,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from bridge.logging_setup import PLAIN_FORMAT, console_handler, install_console_handler
+
 # Each module exposes register(subparsers) and sets `func` on the parsers it adds. Modules are listed
 # here rather than discovered so that the command tree is explicit and import errors surface in tests.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -38,7 +40,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     level = logging.WARNING - 10 * min(args.verbose, 2)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_console_handler(console_handler(logging.Formatter(PLAIN_FORMAT)))
+    logging.getLogger().setLevel(level)
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help()
