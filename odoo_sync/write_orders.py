@@ -6,7 +6,8 @@ from typing import Any
 
 from odoo_sync.errors import OdooPermanentError
 from odoo_sync.lookup import OrderChain, many2one_id, order_chain
-from odoo_sync.write_base import EPS, Outcome, WriteContext, is_event_id, post_note
+from odoo_sync.write_base import EPS, Outcome, WriteContext, post_note
+from odoo_sync.write_scrap import lot_for, scrap
 from uns_model.events import GoodsFinished, MaterialConsumed, ProductionReported
 
 MO = "mrp.production"
@@ -88,7 +89,7 @@ def production_reported(ctx: WriteContext, e: ProductionReported) -> Outcome:
                 ctx.client.write("mrp.workorder", [wo_id], {"qty_produced": target})
                 out.changed = True
                 out.notes.append(f"work order {wo_id} qty_produced {wo['qty_produced']:g} -> {target:g}")
-    scrap_ids, scrapped = _scrap(ctx, e, chain, mo)
+    scrap_ids, scrapped = scrap(ctx, e, chain, mo)
     if scrapped:
         out.changed = True
         out.notes.append(f"stock.scrap {scrap_ids[-1]} ({scrapped:g})")
@@ -102,56 +103,6 @@ def production_reported(ctx: WriteContext, e: ProductionReported) -> Outcome:
             f"scrap {e.scrap_quantity:g} for {chain.ref} so far",
         )
     return out
-
-
-def _scrap(
-    ctx: WriteContext, e: ProductionReported, chain: OrderChain, mo: dict[str, Any] | None
-) -> tuple[list[int], float]:
-    """Scrap the difference between the plant's cumulative scrap and what the bridge scrapped before.
-
-    One stock.scrap per event that adds scrap, origin = event id (searched first, so a replay finds it).
-    Parts scrapped at the machine never reached stock: they leave from the production location."""
-    if e.scrap_quantity <= EPS:
-        return [], 0.0
-    client = ctx.client
-    mine = client.search_read("stock.scrap", [("origin", "=", e.event_id)], ["state"])
-    if mine:
-        if mine[0]["state"] != "done":
-            _validate_scrap(ctx, int(mine[0]["id"]))
-            return [int(mine[0]["id"])], 0.0
-        return [int(mine[0]["id"])], 0.0
-    target = mo or chain.orders[-1]
-    product_id = many2one_id(target["product_id"])
-    done = client.search_read(
-        "stock.scrap",
-        [("production_id", "in", chain.ids), ("product_id", "=", product_id), ("state", "=", "done")],
-        ["scrap_qty", "origin"],
-    )
-    before = sum(float(s["scrap_qty"]) for s in done if is_event_id(s["origin"]))
-    delta = e.scrap_quantity - before
-    if delta <= EPS:
-        return [], 0.0
-    location = client.read_one(MO, int(target["id"]), ["production_location_id"])["production_location_id"]
-    scrap_id = client.create(
-        "stock.scrap",
-        {
-            "product_id": product_id,
-            "scrap_qty": delta,
-            "product_uom_id": many2one_id(target["product_uom_id"]),
-            "production_id": int(target["id"]),
-            "location_id": many2one_id(location),
-            "origin": e.event_id,
-        },
-    )
-    _validate_scrap(ctx, scrap_id)
-    return [scrap_id], delta
-
-
-def _validate_scrap(ctx: WriteContext, scrap_id: int) -> None:
-    result = ctx.client.call("stock.scrap", "action_validate", [scrap_id])
-    if isinstance(result, dict) and result.get("res_model") == "stock.warn.insufficient.qty.scrap":
-        # The production location holds no quants; confirming the warning is what do_scrap does.
-        ctx.client.call("stock.scrap", "do_scrap", [scrap_id])
 
 
 def material_consumed(ctx: WriteContext, e: MaterialConsumed) -> Outcome:
@@ -220,14 +171,6 @@ def material_consumed(ctx: WriteContext, e: MaterialConsumed) -> Outcome:
     return out
 
 
-def _lot(ctx: WriteContext, name: str, product_id: int) -> int:
-    client = ctx.client
-    found = client.search("stock.lot", [("name", "=", name), ("product_id", "=", product_id)], limit=1)
-    if found:
-        return found[0]
-    return client.create("stock.lot", {"name": name, "product_id": product_id})
-
-
 def goods_finished(ctx: WriteContext, e: GoodsFinished) -> Outcome:
     client = ctx.client
     dialect = client.dialect
@@ -235,7 +178,12 @@ def goods_finished(ctx: WriteContext, e: GoodsFinished) -> Outcome:
     chain = order_chain(client, e.external_work_order_id, (lot_field,))
     product = ctx.master.product_by_id(many2one_id(chain.orders[0]["product_id"]) or 0)
     tracked = product["tracking"] != "none"
-    lot_id = _lot(ctx, e.lot, int(product["id"])) if (e.lot and tracked) else None
+    named = (
+        client.search("stock.lot", [("name", "=", e.lot), ("product_id", "=", product["id"])], limit=1)
+        if (e.lot and tracked)
+        else []
+    )
+    lot_id: int | None = named[0] if named else None
     # A replay: an order of the chain is already done with this quantity and lot.
     for done in chain.done_orders:
         lots = dialect.lot_producing_ids(done.get(lot_field))
@@ -257,10 +205,13 @@ def goods_finished(ctx: WriteContext, e: GoodsFinished) -> Outcome:
     mo_id = int(mo["id"])
     notes: list[str] = []
     extra: dict[str, Any] = {}
-    if lot_id:
+    if e.lot and tracked:
+        if lot_id is None:
+            lot_id, took_over = lot_for(ctx, e.lot, int(product["id"]), mo_id)
+            notes.extend([took_over] if took_over else [])
         extra[lot_field] = dialect.lot_producing_value(lot_id)
         notes.append(f"lot {e.lot} (stock.lot {lot_id})")
-    elif tracked:
+    elif tracked and not dialect.lot_producing_ids(mo.get(lot_field)):
         client.call(MO, "action_generate_serial", [mo_id])
         notes.append("lot generated by Odoo")
     elif e.lot:

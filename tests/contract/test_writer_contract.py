@@ -341,3 +341,40 @@ def test_events_the_writer_cannot_take_are_dead_letters(target: Target) -> None:
     )
     with pytest.raises(PermanentDeliveryError):
         target.writer.deliver(unknown)
+
+
+def test_scrap_of_a_lot_tracked_product_is_scrapped_from_the_orders_lot(target: Target) -> None:
+    """Odoo refuses a scrap of a lot-tracked product without a lot ('You need to supply a Lot/Serial
+    Number'): the scrap takes the order's producing lot, opened for it when the plant has not named
+    one yet, and the plant's lot name takes that lot over when the goods are finished."""
+    dialect = target.client.dialect
+    lot_field = dialect.lot_producing_field
+    mo, name = target.new_order("FGL", 10)
+    first = produced(target, name, 4, scrap=1)
+    target.deliver_twice(first)
+    order = target.mo(mo, "qty_producing", lot_field)
+    assert order["qty_producing"] == 4
+    opened = dialect.lot_producing_ids(order[lot_field])
+    assert len(opened) == 1
+    second = produced(target, name, 6, scrap=3)
+    target.deliver_twice(second)
+    scraps = target.admin.search_read(
+        "stock.scrap", [("production_id", "=", mo)], ["scrap_qty", "origin", "state", "lot_id"], order="id"
+    )
+    assert [(s["scrap_qty"], s["origin"], s["state"], s["lot_id"][0]) for s in scraps] == [
+        (1, first.event_id, "done", opened[0]),
+        (2, second.event_id, "done", opened[0]),
+    ]
+    lot = f"L-{target.run}-S"
+    finished = GoodsFinished(
+        place=target.cell(), external_work_order_id=name, quantity=6, lot=lot, finished_unix_ms=T0
+    )
+    target.deliver_twice(finished)
+    done = target.mo(mo, "state", lot_field)
+    assert done["state"] == "done" and dialect.lot_producing_ids(done[lot_field]) == opened
+    # One lot: the scrapped and the finished goods of the batch carry the plant's lot name.
+    lots = target.admin.search_read(
+        "stock.lot", [("product_id", "=", target.data.products[target.code("FGL")])], ["name"]
+    )
+    assert [r["name"] for r in lots if r["id"] == opened[0]] == [lot]
+    assert not [r for r in lots if r["name"] == lot and r["id"] != opened[0]]
