@@ -242,6 +242,33 @@ class GoodsFinished(PlantToErp):
         return f"order:{self.external_work_order_id}"
 
 
+class GoodsFinishedV2(GoodsFinished):
+    """v2 adds `finished_total`, so that two equal completions of one order are two events.
+
+    v1's id derives from order, lot and quantity: an order and its backorder that both finish 50
+    units without a lot share one id, and the second is dropped as a replay. v2's id adds the cell and
+    the order's cumulative finished quantity on that cell, this completion included: the same plant
+    facts (replayed after a restart) give the same total, a later completion a larger one.
+    `finished_unix_ms` is the plant's time of the change that finished the lot or order.
+    """
+
+    VERSION: ClassVar[int] = 2
+    version: Literal[2] = 2  # type: ignore[assignment]
+    finished_total: Quantity = Field(
+        gt=0,
+        description="good quantity of this order finished on this cell so far, this completion included",
+    )
+
+    @model_validator(mode="after")
+    def _total(self) -> GoodsFinishedV2:
+        if self.finished_total < self.quantity - 1e-9:
+            raise ValueError("finished_total is less than this completion's quantity")
+        return self
+
+    def key_facts(self) -> tuple[object, ...]:
+        return (self.place, self.external_work_order_id, self.lot, self.quantity, self.finished_total)
+
+
 PLANT_EVENTS: tuple[type[PlantToErp], ...] = (
     ProductionReported,
     MaterialConsumed,
@@ -250,4 +277,5 @@ PLANT_EVENTS: tuple[type[PlantToErp], ...] = (
     QualityDeviation,
     MaintenanceRequested,
     GoodsFinished,
+    GoodsFinishedV2,
 )

@@ -19,6 +19,7 @@ from uns_model import (
     DowntimeEnded,
     DowntimeStarted,
     GoodsFinished,
+    GoodsFinishedV2,
     MaintenanceRequested,
     MaterialConsumed,
     ProductionReported,
@@ -69,7 +70,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     ),
     "goods_finished": dict(
         place=LINE, external_work_order_id="WH/MO/00012", quantity=500, lot="L-0042",
-        finished_unix_ms=1764150000000,
+        finished_unix_ms=1764150000000, finished_total=1000,
     ),
     "work_order_released": dict(
         place=LINE, external_work_order_id="WH/MO/00012", odoo_id=12, product={"external_product_id": "FG-A"},
@@ -137,6 +138,8 @@ def test_ids_are_stable_across_releases() -> None:
         ("maintenance_requested", "equipment", "other"),
         ("goods_finished", "lot", "L-0043"),
         ("goods_finished", "quantity", 501),
+        ("goods_finished", "finished_total", 1500),
+        ("goods_finished", "place", "acme/toolworks/machining/line2"),
         ("work_order_updated", "updated_unix_ms", 1764150100001),
         ("quality_hold_raised", "hold_ref", "QA/0008"),
     ],
@@ -178,7 +181,7 @@ def test_same_facts_in_two_contracts_give_two_ids() -> None:
 def test_ordering_keys() -> None:
     assert ProductionReported(**EXAMPLES["production_reported"]).ordering_key == "order:WH/MO/00012"
     assert MaterialConsumed(**EXAMPLES["material_consumed"]).ordering_key == "order:WH/MO/00012"
-    assert GoodsFinished(**EXAMPLES["goods_finished"]).ordering_key == "order:WH/MO/00012"
+    assert GoodsFinishedV2(**EXAMPLES["goods_finished"]).ordering_key == "order:WH/MO/00012"
     assert QualityDeviation(**EXAMPLES["quality_deviation"]).ordering_key == f"workcenter:{CELL}"
     assert MaintenanceRequested(**EXAMPLES["maintenance_requested"]).ordering_key == "equipment:SP-101-0001"
 
@@ -276,3 +279,22 @@ def test_no_published_schema_lost_its_contract() -> None:
     published = {p.name for p in SCHEMAS.glob("*.json")}
     assert published <= set(all_schema_texts()), "a published contract version was removed from the registry"
     assert len(CONTRACT_VERSIONS) == len(published)
+
+
+def test_goods_finished_v1_still_parses_and_v2_tells_equal_completions_apart() -> None:
+    v1 = {k: v for k, v in EXAMPLES["goods_finished"].items() if k != "finished_total"}
+    old = GoodsFinished(**v1)
+    again = parse_event(old.model_dump_json())
+    assert type(again) is GoodsFinished and again.event_id == old.event_id
+    assert old.version == 1
+    # An order and its backorder both finish 50 without a lot: v1 gives one id (the second looks like a
+    # replay), v2 two, because the order's finished total on the cell differs.
+    common = {**v1, "lot": None, "quantity": 50}
+    assert GoodsFinished(**common).event_id == GoodsFinished(**common).event_id
+    first = GoodsFinishedV2(**common, finished_total=50)
+    second = GoodsFinishedV2(**common, finished_total=100)
+    assert first.event_id != second.event_id
+    assert GoodsFinishedV2(**common, finished_total=100).event_id == second.event_id
+    assert isinstance(second, GoodsFinished)  # a superset of v1: code reading v1 fields reads v2
+    with pytest.raises(ValidationError):
+        GoodsFinishedV2(**common, finished_total=40)
