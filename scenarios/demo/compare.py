@@ -121,7 +121,33 @@ def compare(
     _lots(client, truth, orders, out)
     _downtimes(client, plant, truth, clock, dead or {}, out)
     _maintenance(client, plant, truth, out)
+    _quality(client, plant, truth, out)
     return out
+
+
+def _quality(client: OdooClient, plant: PlantModel, truth: GroundTruth, out: Comparison) -> None:
+    """Each quality excursion (longer than its debounce) is one quality hold: a quality-loss block on
+    the cell's work center, opened by the bridge (holds people raise in Odoo are not the plant's)."""
+    centres = {place.path: cell.workcenter for place, _line, cell in plant.iter_cells() if cell.workcenter}
+    want: dict[str, int] = {}
+    for e in truth.quality_deviations:
+        wc = centres.get(e.cell)
+        if wc:
+            want[wc] = want.get(wc, 0) + 1
+    wcs = {str(w["code"]): int(w["id"]) for w in client.search_read("mrp.workcenter", [], ["code"])}
+    for wc in sorted(set(centres.values())):
+        if wc not in wcs:
+            continue
+        got = client.search_count(
+            "mrp.workcenter.productivity",
+            [
+                ("workcenter_id", "=", wcs[wc]),
+                ("loss_type", "=", "quality"),
+                ("description", "ilike", "[uns"),
+            ],
+        )
+        if got or want.get(wc):
+            out.add(f"{wc} quality holds from the plant", got, want.get(wc, 0), got == want.get(wc, 0))
 
 
 def _product_codes(client: OdooClient) -> dict[int, str]:

@@ -27,6 +27,7 @@ from typing import Any
 from scenarios.demo.mes import Mes
 from scenarios.sim.plc import SimulatedPlant
 from scenarios.sim.scenario import Scenario
+from uns_model.tags import ProcessValueTag
 
 log = logging.getLogger("uns.demo.plant")
 TICK_S = 0.05
@@ -52,6 +53,14 @@ class WallClockPlant(SimulatedPlant):
                 cell.values[path] = counter.value
             for path, hours in cell.hours.items():
                 cell.values[path] = hours
+            # Process values at rest sit mid-spec in the sim's model; a 0 before the first scan would be
+            # an excursion no real controller shows.
+            for ref in cell.ctx.role("process_value"):
+                tag = ref.tag
+                if isinstance(tag, ProcessValueTag) and (tag.low is not None or tag.high is not None):
+                    low = tag.low if tag.low is not None else (tag.high or 0.0) - 1.0
+                    high = tag.high if tag.high is not None else low + 1.0
+                    cell.values[ref.path] = round((low + high) / 2, 4)
         await super().start()
 
     async def publish(self) -> None:
