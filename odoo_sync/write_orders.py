@@ -7,6 +7,7 @@ from typing import Any
 from odoo_sync.errors import OdooPermanentError
 from odoo_sync.lookup import OrderChain, many2one_id, order_chain
 from odoo_sync.write_base import EPS, Outcome, WriteContext, post_note
+from odoo_sync.write_components import component_marker, settle_unreported
 from odoo_sync.write_scrap import lot_for, scrap
 from uns_model.events import GoodsFinished, MaterialConsumed, ProductionReported
 
@@ -68,6 +69,9 @@ def production_reported(ctx: WriteContext, e: ProductionReported) -> Outcome:
                 set_qty_producing(ctx, int(mo["id"]), target)
                 out.changed = True
                 out.notes.append(f"{mo['name']} qty_producing {mo['qty_producing']:g} -> {target:g}")
+            settled = settle_unreported(ctx, chain, mo)
+            out.changed = out.changed or bool(settled)
+            out.notes.extend(settled)
         elif wo_id is not None:
             wo = ctx.client.read_one("mrp.workorder", wo_id, ["qty_produced", "workcenter_id"])
             # The cell's count covers its work orders of the whole chain, like the order's count does.
@@ -113,7 +117,7 @@ def material_consumed(ctx: WriteContext, e: MaterialConsumed) -> Outcome:
     moves = client.search_read(
         "stock.move",
         [("raw_material_production_id", "in", chain.ids), ("product_id", "=", product["id"])],
-        ["state", done_field, "product_uom_qty", "raw_material_production_id"],
+        ["state", *_flags(client), done_field, "product_uom_qty", "raw_material_production_id"],
         order="id",
     )
     consumed_done = sum(float(m[done_field]) for m in moves if m["state"] == "done")
@@ -137,7 +141,10 @@ def material_consumed(ctx: WriteContext, e: MaterialConsumed) -> Outcome:
         for i, move in enumerate(mine):
             share = left if i == len(mine) - 1 else min(left, float(move["product_uom_qty"]))
             left -= share
-            if abs(float(move[done_field]) - share) > EPS:
+            # The flags matter as much as the figure: a move Odoo filled (BoM share) that happens to hold
+            # the plant's figure must still become the plant's, or Odoo moves it on again.
+            owned = all(move.get(f, True) for f in _flags(client))
+            if abs(float(move[done_field]) - share) > EPS or not owned:
                 client.write("stock.move", [int(move["id"])], client.dialect.move_consumed(share), manual)
                 out.changed = True
                 out.notes.append(f"move {move['id']} {e.component} {move[done_field]:g} -> {share:g}")
@@ -159,16 +166,22 @@ def material_consumed(ctx: WriteContext, e: MaterialConsumed) -> Outcome:
         out.ids = added
         out.changed = True
         out.notes.append(f"added {e.component} ({target:g}) to {mo['name']} outside its BoM")
-    if out.changed:
-        post_note(
-            client,
-            MO,
-            int(mo["id"]),
-            e.event_id,
-            f"material_consumed from {e.place} ({e.workcenter}): {e.component} {e.quantity:g} "
-            f"for {chain.ref} so far",
-        )
+    # Always (once per event and order): the note also records that the plant reports this component
+    # on the chain, which keeps Odoo's BoM share off its moves on later backorders (settle_unreported).
+    post_note(
+        client,
+        MO,
+        int(mo["id"]),
+        e.event_id,
+        f"material_consumed from {e.place} ({e.workcenter}): {e.component} {e.quantity:g} "
+        f"for {chain.ref} so far {component_marker(e.component)}",
+    )
     return out
+
+
+def _flags(client: Any) -> tuple[str, ...]:
+    """The move flags that make a consumed quantity the reporter's own (17+: picked and manual)."""
+    return () if client.dialect.major <= 16 else ("picked", "manual_consumption")
 
 
 def goods_finished(ctx: WriteContext, e: GoodsFinished) -> Outcome:
@@ -217,6 +230,7 @@ def goods_finished(ctx: WriteContext, e: GoodsFinished) -> Outcome:
     elif e.lot:
         notes.append(f"lot {e.lot} ignored: {product['default_code'] or product['name']} is not lot-tracked")
     set_qty_producing(ctx, mo_id, e.quantity, extra)
+    notes.extend(settle_unreported(ctx, chain, mo))
     short = float(mo["product_qty"]) - e.quantity > EPS
     wizards = mark_done(ctx, mo_id, backorder=short and ctx.backorder_on_short)
     if wizards:

@@ -378,3 +378,63 @@ def test_scrap_of_a_lot_tracked_product_is_scrapped_from_the_orders_lot(target: 
     )
     assert [r["name"] for r in lots if r["id"] == opened[0]] == [lot]
     assert not [r for r in lots if r["name"] == lot and r["id"] != opened[0]]
+
+
+def test_backorders_consume_only_what_the_plant_reported(target: Target) -> None:
+    """After a split, Odoo gives the backorder fresh component moves (manual_consumption reset from the
+    BoM) that set_qty_producing fills with the BoM share and button_mark_done books: on Odoo 18 the
+    chain consumed more than the plant reported. The plant's cumulative figures are the chain's."""
+    mo, name = target.new_order("FG", 10)
+
+    def consumed(component: str, quantity: float) -> MaterialConsumed:
+        return MaterialConsumed(
+            place=target.cell(),
+            workcenter=target.wc_a,
+            external_work_order_id=name,
+            component=target.code(component),
+            quantity=quantity,
+            window_start_unix_ms=T0,
+            window_end_unix_ms=T0 + 60_000,
+        )
+
+    def chain_consumed() -> dict[str, float]:
+        ids = target.admin.search(
+            "mrp.production", ["|", ("name", "=", name), ("name", "=like", f"{name}-%")]
+        )
+        totals: dict[str, float] = {}
+        for m in target.admin.search_read(
+            "stock.move",
+            [("raw_material_production_id", "in", ids), ("state", "!=", "cancel")],
+            ["product_id", "quantity"],
+        ):
+            code = "A" if m["product_id"][0] == target.data.products[target.code("A")] else "B"
+            totals[code] = totals.get(code, 0.0) + m["quantity"]
+        return totals
+
+    def finish(quantity: float) -> list[int]:
+        event = GoodsFinished(
+            place=target.cell(),
+            external_work_order_id=name,
+            quantity=quantity,
+            finished_unix_ms=T0 + int(quantity),
+        )
+        return target.deliver_twice(event).record_ids
+
+    # The batch is charged first: everything the plant will report is reported before the split.
+    target.deliver_twice(consumed("A", 7.5))
+    target.deliver_twice(consumed("B", 6))
+    target.deliver_twice(produced(target, name, 6))
+    backorder = finish(6)[1]
+    target.deliver_twice(produced(target, name, 8))
+    open_moves = target.admin.search_read(
+        "stock.move", [("raw_material_production_id", "=", backorder)], ["quantity"]
+    )
+    assert [m["quantity"] for m in open_moves] == [0, 0]
+    second = finish(2)
+    assert target.mo(backorder, "state")["state"] == "done" and len(second) == 2
+    assert chain_consumed() == {"A": 7.5, "B": 6}
+    # More of A later: it goes to the open backorder, and the chain holds the plant's total again.
+    target.deliver_twice(consumed("A", 9))
+    target.deliver_twice(produced(target, name, 10))
+    finish(2)
+    assert chain_consumed() == {"A": 9, "B": 6}

@@ -184,7 +184,8 @@ def scenario(admin: Wire, bridge: Wire) -> list[tuple[str, Any]]:
     log("state producing", bridge("mrp.production", "read", [[mo], ["state"]]))
     log("set_qty_producing", bridge("mrp.production", "set_qty_producing", [[mo]]))
     log("moves producing", bridge("stock.move", "read", [moves, move_fields]))
-    log("write consumed", bridge("stock.move", "write", [moves[:1], {"quantity": 5, "picked": True}]))
+    manual = {"context": {"force_manual_consumption": True}}
+    log("write consumed", bridge("stock.move", "write", [moves[:1], {"quantity": 5, "picked": True}], manual))
     lot = bridge.ok("stock.lot", "create", [{"name": f"DL{tag}", "product_id": fin}])
     log("duplicate lot", bridge("stock.lot", "create", [{"name": f"DL{tag}", "product_id": fin}]))
     bridge.ok("mrp.production", "write", [[mo], {"lot_producing_id": lot}])
@@ -204,9 +205,14 @@ def scenario(admin: Wire, bridge: Wire) -> list[tuple[str, Any]]:
     )
     chain = bridge.ok("mrp.production", "search", [[("origin", "=", f"DIFF-{tag}")]], {"order": "id"})
     log("chain", bridge("mrp.production", "read", [chain, mo_fields]))
+    # A backorder's moves take manual_consumption from the BoM line again, not from the split move.
+    back_moves = bridge.ok("mrp.production", "read", [[chain[1]], ["move_raw_ids"]])[0]["move_raw_ids"]
+    back_fields = [*move_fields, "manual_consumption"]
+    log("backorder moves", bridge("stock.move", "read", [back_moves, back_fields]))
     wos = bridge.ok("mrp.workorder", "search", [[("production_id", "=", chain[1])]])
     log("start work order", bridge("mrp.workorder", "button_start", [wos]))
     log("after start", bridge("mrp.production", "read", [[chain[1]], ["state", "qty_producing"]]))
+    log("backorder moves started", bridge("stock.move", "read", [back_moves, back_fields]))
     log(
         "timer",
         bridge(
@@ -281,11 +287,14 @@ def scenario(admin: Wire, bridge: Wire) -> list[tuple[str, Any]]:
     log("finish work order", bridge("mrp.workorder", "button_finish", [wos]))
     log("backorder to close", bridge("mrp.production", "read", [[chain[1]], ["state", "qty_producing"]]))
     bridge.ok("mrp.production", "write", [[chain[1]], {"lot_producing_id": lot}])
+    # A component the plant reported nothing of on the backorder: 0, picked, manual -> cancelled at done.
+    bridge.ok("stock.move", "write", [back_moves[:1], {"quantity": 0, "picked": True}], manual)
     log(
         "backorder done",
         bridge("mrp.production", "button_mark_done", [[chain[1]]], {"context": {"skip_consumption": True}}),
     )
     log("chain done", bridge("mrp.production", "read", [chain, mo_fields]))
+    log("backorder moves done", bridge("stock.move", "read", [back_moves, back_fields]))
     equipment = admin.ok(
         "maintenance.equipment", "create", [{"name": f"Diff EQ {tag}", "serial_no": f"S{tag}"}]
     )

@@ -10,7 +10,7 @@ from ..errors import UserError
 from ..fields import now_string
 from ..orm import Model
 from .mrp_bom import window_action_dict
-from .mrp_production import EPS, _lots, backorder_name
+from .mrp_production import EPS, _lots, backorder_name, is_manual_consumption
 
 
 def pre_mark_done(productions: Model) -> Any:
@@ -20,6 +20,8 @@ def pre_mark_done(productions: Model) -> Any:
         if mo.state == "draft":
             mo.action_confirm()  # Odoo's _action_done confirms draft moves on the way
         if abs(mo.qty_producing) > EPS:
+            # Manual moves nobody picked are consumed with what they hold (reservation, BoM share).
+            mo.move_raw_ids.filtered(lambda m: m.manual_consumption and not m.picked).write({"picked": True})
             continue
         if not _auto_production_checks(mo):
             return window_action_dict(
@@ -188,7 +190,9 @@ def split_productions(productions: Model) -> Model:
                     link: backorder.id,
                     "bom_line_id": move.bom_line_id.id,
                     "state": "confirmed",
-                    "manual_consumption": move.manual_consumption,
+                    # _get_backorder_move_vals: from the BoM line again, not the move's own flag (checked
+                    # on 18.0: a move the bridge made manual gives a non-manual move on the backorder)
+                    "manual_consumption": is_manual_consumption(move.bom_line_id),
                 }
             )
         backorder.move_raw_ids._reserve()
@@ -212,7 +216,9 @@ def _post_inventory(mo: Model) -> None:
     for move in mo.move_raw_ids:
         if move.state in ("done", "cancel"):
             continue
-        move.write({"state": "done"} if move.picked else {"state": "cancel"})
+        # stock.move._action_done(cancel_backorder=True): nothing picked, or picked with nothing, is cancelled
+        done = move.picked and move.quantity > EPS
+        move.write({"state": "done"} if done else {"state": "cancel", "picked": False})
     finished = mo.move_finished_ids.filtered(
         lambda m: m.product_id.id == mo.product_id.id and m.state not in ("done", "cancel")
     )

@@ -59,6 +59,11 @@ def _lots(mo: Model) -> Model:
     return lots
 
 
+def is_manual_consumption(bom_line: Model) -> bool:
+    """stock.move._determine_is_manual_consumption: the BoM line says so, or an operation consumes it."""
+    return bool(bom_line) and bool(bom_line.manual_consumption or bom_line.operation_id)
+
+
 class MrpProduction(ActivityMixin, Model):
     _name = "mrp.production"
     _description = "Manufacturing Order"
@@ -212,25 +217,31 @@ class MrpProduction(ActivityMixin, Model):
         start = parse_datetime(self.date_start)
         Model.write(self, {"date_finished": (start + timedelta(minutes=minutes)).strftime(DATETIME_FORMAT)})
 
-    def _set_qty_producing(self) -> None:
-        """_set_qty_producing: components follow qty_producing through their unit factor, and are picked;
-        a serial-tracked order produces one unit at a time."""
+    def _set_qty_producing(self, pick_manual_consumption_moves: bool = True) -> None:
+        """_set_qty_producing: components follow qty_producing through their unit factor and are picked,
+        except moves a person (or the bridge) set: manual and picked; manual moves are picked only when
+        asked (the public set_qty_producing does not); a serial-tracked order produces one unit at a time."""
         if self.product_id.tracking == "serial" and abs(self.qty_producing - 1.0) > EPS:
             Model.write(self, {"qty_producing": 1.0})
         remaining = (self.product_qty - self.qty_produced) or 1.0
         for move in self.move_raw_ids:
             if move.state in ("done", "cancel") or (move.manual_consumption and move.picked):
                 continue
+            if abs(move.product_uom_qty) < EPS:  # _should_bypass_set_qty_producing: extra products
+                continue
             unit_factor = move.product_uom_qty / remaining
-            move.write(
-                {"quantity": round((self.qty_producing - self.qty_produced) * unit_factor, 6), "picked": True}
-            )
+            values: dict[str, Any] = {
+                "quantity": round((self.qty_producing - self.qty_produced) * unit_factor, 6)
+            }
+            if not move.manual_consumption or pick_manual_consumption_moves:
+                values["picked"] = True
+            move.write(values)
 
     @api_multi
     def set_qty_producing(self) -> None:
         """Public in Odoo 18: runs the qty_producing onchange server side; returns None (no 'result')."""
         for mo in self:
-            mo._set_qty_producing()
+            mo._set_qty_producing(False)
         self._recompute_state()
 
     def _generate_moves(self) -> None:
@@ -251,7 +262,7 @@ class MrpProduction(ActivityMixin, Model):
                         "raw_material_production_id": self.id,
                         "bom_line_id": line.id,
                         "state": state,
-                        "manual_consumption": line.manual_consumption,
+                        "manual_consumption": is_manual_consumption(line),
                     }
                 )
             for op in bom.operation_ids:
