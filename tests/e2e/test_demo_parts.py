@@ -12,7 +12,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
-from scenarios.broker_process import PRODUCT_CONF, BrokerProcess, derived_config, make_secrets
+from scenarios.broker_process import PRODUCT_CONF, BrokerProcess, derive_config, make_secrets, secure_files
 from scenarios.demo.compare import WallClock, observable
 from scenarios.demo.mes import dispatch_of, targets
 from scenarios.demo.probe import labelled, parse_metrics
@@ -24,13 +24,14 @@ BATCH = REPO / "scenarios/plants/batch_plant.yaml"
 
 
 def test_derived_config_keeps_product_settings_and_replaces_listeners(tmp_path: Path) -> None:
-    conf = derived_config(tmp_path, 18830, tmp_path / "secrets").read_text()
+    secure = secure_files(tmp_path / "secrets")
+    conf = derive_config(tmp_path, 18830, anonymous=False, secure=secure).read_text()
     settings = [line for line in conf.splitlines() if line.strip() and not line.startswith("#")]
     assert "max_queued_messages 200000" in settings  # the product's queue sizing survives
     assert [s for s in settings if s.startswith("listener")] == ["listener 18830 127.0.0.1"]
     assert not [s for s in settings if s.split()[0] in ("cafile", "certfile", "keyfile")]
     assert "allow_anonymous false" in settings and not [s for s in settings if "/mosquitto/" in s]
-    assert "allow_anonymous true" in derived_config(tmp_path, 18830, None).read_text()
+    assert "allow_anonymous true" in derive_config(tmp_path, 18830).read_text()
     assert PRODUCT_CONF.exists()
 
 
