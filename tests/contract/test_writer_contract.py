@@ -384,7 +384,7 @@ def test_backorders_consume_only_what_the_plant_reported(target: Target) -> None
     """After a split, Odoo gives the backorder fresh component moves (manual_consumption reset from the
     BoM) that set_qty_producing fills with the BoM share and button_mark_done books: on Odoo 18 the
     chain consumed more than the plant reported. The plant's cumulative figures are the chain's."""
-    mo, name = target.new_order("FG", 10)
+    _mo, name = target.new_order("FG", 10)
 
     def consumed(component: str, quantity: float) -> MaterialConsumed:
         return MaterialConsumed(
