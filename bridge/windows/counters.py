@@ -16,15 +16,16 @@ read looks like normal growth, and a reset near the rollover value looks like a 
 threshold and the poll rate so that neither can happen for the machine's rate.
 
 Late samples (older than the open window) are applied at once when they are newer than the counter's
-last value (their delta joins the next window's delta via `pending`), and dropped when older: a
-cumulative value from before `last_ts` tells nothing new. So late and store-and-forward data never
+last value (their delta joins the next window's delta via `pending`, and each increment keeps its
+own time in the close's steps, so rules can book it by when it was counted), and dropped when older:
+a cumulative value from before `last_ts` tells nothing new. So late and store-and-forward data never
 loses or doubles quantity.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -71,6 +72,12 @@ class CounterDeltas:
     reset_ts: I64
     reset_old: F64
     reset_new: F64
+    step_counter: I32 = field(default_factory=lambda: np.empty(0, np.int32))
+    """Each non-zero increment of this step (late ones absorbed since the last close included): the
+    counter position, the timestamp of the sample that showed it, and the quantity. Rules attribute
+    quantity by these times (an order change inside a window splits its counts)."""
+    step_ts: I64 = field(default_factory=lambda: np.empty(0, np.int64))
+    step_delta: F64 = field(default_factory=lambda: np.empty(0, np.float64))
 
 
 class CounterBank:
@@ -87,6 +94,9 @@ class CounterBank:
         self.rollover: F64 = np.where(np.isfinite(r) & (r > 0), r, 0.0)
         self.threshold = threshold
         self.state = CounterState.empty(int(r.shape[0]))
+        # Increments of late samples with their own times, until the next close hands them out;
+        # their sum per counter is always `state.pending`.
+        self._late: list[tuple[I32, I64, F64]] = []
 
     @property
     def n(self) -> int:
@@ -97,6 +107,23 @@ class CounterBank:
 
         Returns the deltas of this step plus any pending late delta, and clears `pending`.
         """
+        res, d = self._apply(pos, ts, value, starts, counts)
+        s = self.state
+        res.delta = res.delta + s.pending
+        s.pending = np.zeros(self.n, np.float64)
+        moved = d != 0
+        steps = [(pos[moved], ts[moved], d[moved]), *self._late]
+        self._late = []
+        if len(steps) == 1:
+            res.step_counter, res.step_ts, res.step_delta = steps[0]
+        else:
+            res.step_counter = np.concatenate([x[0] for x in steps]).astype(np.int32, copy=False)
+            res.step_ts = np.concatenate([x[1] for x in steps]).astype(np.int64, copy=False)
+            res.step_delta = np.concatenate([x[2] for x in steps]).astype(np.float64, copy=False)
+        return res
+
+    def _apply(self, pos: I32, ts: I64, value: F64, starts: I64, counts: I64) -> tuple[CounterDeltas, F64]:
+        """The increments of sorted samples (and the state after them); pending is left alone."""
         s = self.state
         n = self.n
         step = np.zeros(n, np.float64)
@@ -132,11 +159,11 @@ class CounterBank:
             en = starts[nonempty] + counts[nonempty] - 1
             s.last_value[nonempty] = value[en]
             s.last_ts[nonempty] = ts[en]
+        else:
+            d = np.empty(0, np.float64)
         s.total += step
         s.resets += resets
         s.rollovers += rolls
-        delta = step + s.pending
-        s.pending = np.zeros(n, np.float64)
         if reset_info[0].shape[0]:
             log.warning(
                 "counter reset (PLC restart?) on %d counter(s); first: counter %d at %d ms, %g -> %g",
@@ -146,7 +173,7 @@ class CounterBank:
                 float(reset_info[2][0]),
                 float(reset_info[3][0]),
             )
-        return CounterDeltas(delta, s.total.copy(), resets, rolls, *reset_info)
+        return CounterDeltas(step, s.total.copy(), resets, rolls, *reset_info), d
 
     def apply_late(self, pos: I32, ts: I64, value: F64) -> int:
         """Absorb late samples (any order) into `pending`; returns how many carried new information."""
@@ -160,8 +187,19 @@ class CounterBank:
         pos, ts, value = pos[order], ts[order], value[order]
         counts = np.bincount(pos, minlength=self.n).astype(np.int64)
         starts = np.cumsum(counts) - counts
-        pending = self.state.pending
-        self.state.pending = np.zeros(self.n, np.float64)
-        res = self.apply_sorted(pos, ts, value, starts, counts)
-        self.state.pending = pending + (res.delta)
+        res, d = self._apply(pos, ts, value, starts, counts)
+        self.state.pending = self.state.pending + res.delta
+        moved = d != 0
+        if moved.any():
+            self._late.append((pos[moved], ts[moved], d[moved]))
         return int(pos.shape[0])
+
+    def adopt_pending(self) -> None:
+        """After a restore: a checkpointed pending quantity has lost its sample times; it is dated at
+        the counter's last sample (the newest late value that carried it)."""
+        p = np.flatnonzero(self.state.pending != 0)
+        self._late = []
+        if p.shape[0]:
+            self._late.append(
+                (p.astype(np.int32), self.state.last_ts[p].copy(), self.state.pending[p].copy())
+            )

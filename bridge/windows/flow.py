@@ -118,6 +118,11 @@ class WindowResult:
     late_since_last_close: int
     local: I32 = field(repr=False)
     """Global tag index -> member position (-1: not a member); shared with the engine, read only."""
+    step_counter: I32 = field(default_factory=lambda: np.empty(0, np.int32), repr=False)
+    """Every non-zero counter increment of this close (late ones included), as three aligned columns:
+    the index into `counter_members`, the timestamp of the sample that showed it, its quantity."""
+    step_ts: I64 = field(default_factory=lambda: np.empty(0, np.int64), repr=False)
+    step_delta: F64 = field(default_factory=lambda: np.empty(0, np.float64), repr=False)
 
     def position(self, tag_idx: int) -> int:
         """Member position of a global tag index; KeyError when the tag is not in this flow."""
@@ -137,3 +142,16 @@ class WindowResult:
         if not 0 <= i < self.counter_members.shape[0]:
             raise KeyError(f"tag {tag_idx} is not a counter")
         return float(self.counter_delta[i]), float(self.counter_total[i])
+
+    def counter_steps(self) -> dict[int, tuple[I64, F64]]:
+        """Global tag index -> (timestamps, quantities) of its non-zero increments in this close."""
+        if self.step_counter.shape[0] == 0:
+            return {}
+        order = np.argsort(self.step_counter, kind="stable")
+        which = self.step_counter[order]
+        ts, delta = self.step_ts[order], self.step_delta[order]
+        cuts = np.flatnonzero(which[1:] != which[:-1]) + 1
+        starts = np.concatenate(([0], cuts)).tolist()
+        ends = np.concatenate((cuts, [which.shape[0]])).tolist()
+        tags = self.tags[self.counter_members[which[starts]]].tolist()
+        return {int(t): (ts[a:b], delta[a:b]) for t, a, b in zip(tags, starts, ends, strict=True)}

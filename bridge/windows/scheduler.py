@@ -38,6 +38,11 @@ class WindowStats:
     windows_closed: int = 0
 
 
+def _last_max(ts: I64) -> int:
+    """Position of the last occurrence of the maximum."""
+    return int(ts.shape[0] - 1 - np.argmax(ts[::-1]))
+
+
 class TumblingWindows:
     """The window engine of one flow.
 
@@ -180,6 +185,25 @@ class TumblingWindows:
                 cpos[is_counter], ts[is_counter], value[is_counter]
             )
 
+    def last_at_or_before(self, tag_idx: list[int], t_ms: int) -> dict[int, tuple[int, float]]:
+        """Global tag -> (ts, value) of its newest sample at or before t_ms still in the open windows
+        (not yet closed, so not in any checkpoint). Scans the buffer: for rare calls (order changes)."""
+        self.flush()
+        view = self.buffer.view()
+        out: dict[int, tuple[int, float]] = {}
+        if len(view) == 0:
+            return out
+        for tag in tag_idx:
+            pos = int(self._local[tag]) if 0 <= tag < self._n_tags else -1
+            if pos < 0:
+                continue
+            hit = np.flatnonzero((view.tag == pos) & (view.ts <= t_ms))
+            if hit.shape[0]:
+                # Newest by time; among equal times the last received.
+                best = hit[_last_max(view.ts[hit])]
+                out[tag] = (int(view.ts[best]), float(view.value[best]))
+        return out
+
     def due(self, now_ms: int) -> bool:
         """True when the open window's end + grace has passed."""
         return self.open_end_ms + self.spec.grace_ms <= now_ms
@@ -225,9 +249,11 @@ class TumblingWindows:
                 deltas.resets,
                 deltas.rollovers,
             )
+            steps = (deltas.step_counter, deltas.step_ts, deltas.step_delta)
         else:
             c_delta = c_total = np.empty(0, np.float64)
             c_resets = c_rolls = np.empty(0, np.int64)
+            steps = (np.empty(0, np.int32), np.empty(0, np.int64), np.empty(0, np.float64))
 
         self.carry_value = agg.last.copy()
         self.carry_ts = agg.last_ts.copy()
@@ -248,6 +274,9 @@ class TumblingWindows:
             samples=len(samples),
             late_since_last_close=self._late_in_window,
             local=self._local,
+            step_counter=steps[0],
+            step_ts=steps[1],
+            step_delta=steps[2],
         )
         self._late_in_window = 0
         self.open_start_ms = end
@@ -304,3 +333,4 @@ class TumblingWindows:
         st.pending[have] = cp.counters.pending[src]
         st.resets[have] = cp.counters.resets[src]
         st.rollovers[have] = cp.counters.rollovers[src]
+        self.counters.adopt_pending()
