@@ -13,6 +13,7 @@ import numpy as np
 from bridge.ingest import Chunk, TagIndex, TagInfo
 from bridge.metrics import BridgeMetrics
 from bridge.rules.base import ERP_ORDER, RuleContext, TextTimeline
+from bridge.rules.changeover import Changeovers
 from bridge.rules.downtime import DowntimeRule
 from bridge.rules.maintenance import MaintenanceRule
 from bridge.rules.material import MaterialRule
@@ -99,6 +100,12 @@ class Pipeline:
             self.flows.append(_Flow(engine, rule, [t for t, _, _ in members], mask))
             if cp is not None:
                 log.info("flow %s resumes after window %s", contract, cp.window_id)
+        cells: dict[str, list[TagInfo]] = {}
+        for f in self.flows:
+            for t in f.members:
+                cells.setdefault(t.cell, []).append(t)
+        self.changeovers = Changeovers(self.ctx, cells)
+        self.changeovers.restore(self._inject)
         self.downtime = DowntimeRule(self.ctx) if self._enabled("downtime_started") else None
         self.quality = QualityRule(self.ctx) if self._enabled("quality_deviation") else None
         self.maintenance = MaintenanceRule(self.ctx) if self._enabled("maintenance_requested") else None
@@ -124,10 +131,12 @@ class Pipeline:
         tag, ts, value = chunk.tag, chunk.ts, chunk.value
         self.samples += len(chunk)
         text = self.index.is_text[tag]
+        changes: list[tuple[str, int, str | None]] = []
         if text.any():
             for i in np.flatnonzero(text).tolist():
                 info = self.index.tags[int(tag[i])]
-                self.timeline.add(info, int(ts[i]), chunk.raw[i])
+                if self.timeline.add(info, int(ts[i]), chunk.raw[i]) and self.changeovers.watches(info.key):
+                    changes.append((info.key, int(ts[i]), self.timeline.at(info, int(ts[i]))))
         missing = ~text & np.isnan(value)
         numeric = ~text & ~missing
         if missing.any():
@@ -135,6 +144,7 @@ class Pipeline:
         if not numeric.all():
             tag, ts, value = tag[numeric], ts[numeric], value[numeric]
         if tag.shape[0] == 0:
+            self._changeovers(changes)
             return
         newer = ts >= self.last_ts[tag]
         self.last_value[tag[newer]] = value[newer]
@@ -143,6 +153,8 @@ class Pipeline:
             sel = flow.is_member[tag]
             if sel.any():
                 flow.engine.ingest(tag[sel], ts[sel], value[sel])
+        self.changeovers.on_samples(tag, ts, value)
+        self._changeovers(changes)
         for mask, handler in (
             (self.is_state, self.downtime.on_samples if self.downtime else None),
             (self.is_pv, self.quality.on_samples if self.quality else None),
@@ -154,6 +166,22 @@ class Pipeline:
             sel = mask[tag]
             if sel.any():
                 handler(tag[sel], ts[sel], value[sel])
+
+    def _changeovers(self, changes: list[tuple[str, int, str | None]]) -> None:
+        for key, t, value in changes:
+            self.changeovers.on_change(key, t, value, self._last_at)
+
+    def _last_at(self, tags: list[int], t_ms: int) -> dict[int, tuple[int, float]]:
+        found: dict[int, tuple[int, float]] = {}
+        for flow in self.flows:
+            found.update(flow.engine.last_at_or_before(tags, t_ms))
+        return found
+
+    def _inject(self, tag: int, ts: int, value: float) -> None:
+        """A noted counter sample back to the engines whose open window it belongs to (at start)."""
+        for flow in self.flows:
+            if flow.is_member[tag] and ts >= flow.engine.open_start_ms:
+                flow.engine.ingest(np.array([tag]), np.array([ts]), np.array([value]))
 
     def _count_missing(
         self,
@@ -179,7 +207,12 @@ class Pipeline:
         cells without an order tag; False when the cell has one (its PLC knows better)."""
         if self.index.cell_tag(cell, "order") is not None:
             return False
-        return self.timeline.add(f"{ERP_ORDER}{cell}", ts_ms, order)
+        key = f"{ERP_ORDER}{cell}"
+        if not self.timeline.add(key, ts_ms, order):
+            return False
+        if self.changeovers.watches(key):
+            self._changeovers([(key, ts_ms, self.timeline.at(key, ts_ms))])
+        return True
 
     # -- time ------------------------------------------------------------------------------------------
 
@@ -200,13 +233,15 @@ class Pipeline:
                         self.metrics.counter_rollovers.inc(
                             float(r.counter_rollovers[i]), tag=self.index.tags[int(r.tags[member])].key
                         )
-                flow.rule.on_window(r, counters)
+                flow.rule.on_window(r, counters, r.counter_steps())
                 self.metrics.windows_closed.inc(flow=r.flow)
                 if r.late_since_last_close:
                     self.metrics.late_samples.inc(r.late_since_last_close, flow=r.flow)
                 self.metrics.window_close_s.observe(time.perf_counter() - t0, flow=r.flow)
                 self._closed.append(r)
                 closed += 1
+        if closed and self.flows:
+            self.changeovers.prune(min(f.engine.open_start_ms for f in self.flows))
         if self.quality is not None:
             self.quality.tick(now_ms)
         return closed

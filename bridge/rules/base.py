@@ -76,6 +76,13 @@ class TextTimeline:
         i = bisect.bisect_right(stamps, t_ms)
         return self._values[key][i - 1] if i else None
 
+    def history(self, source: Source | None) -> tuple[list[int], list[str | None]]:
+        """The known changes (time order) and values of a source; read only, shared with the timeline."""
+        if source is None:
+            return [], []
+        key = self._key(source)
+        return self._ts.get(key, []), self._values.get(key, [])
+
     def latest(self, source: Source | None) -> str | None:
         if source is None:
             return None

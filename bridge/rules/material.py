@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from bridge.ingest import TagInfo
 from bridge.rules.base import RuleContext
-from bridge.rules.segments import Segments
+from bridge.rules.segments import F64, I64, Segments
 from bridge.windows.flow import TagKind, WindowResult
 from uns_model.events import MaterialConsumed
 from uns_model.tags import ConsumptionTag
@@ -13,7 +15,7 @@ CONTRACT = "material_consumed"
 
 
 class MaterialRule:
-    """At each window close: per cell and component, the quantity consumed for the current order so far."""
+    """At each window close: per cell, order and component, the quantity consumed for that order so far."""
 
     def __init__(self, ctx: RuleContext) -> None:
         self.ctx = ctx
@@ -30,45 +32,44 @@ class MaterialRule:
                 out.append((t, TagKind.COUNTER, t.ref.tag.rollover))
         return out
 
-    def on_window(self, r: WindowResult, counters: dict[int, tuple[float, float]]) -> None:
+    def on_window(
+        self,
+        r: WindowResult,
+        counters: dict[int, tuple[float, float]],
+        steps: dict[int, tuple[I64, F64]],
+    ) -> None:
+        """Quantities are booked on the order current when each totalizer sample was taken."""
         ctx = self.ctx
-        end = r.end_ms
+        empty: tuple[I64, F64] = (np.empty(0, np.int64), np.empty(0, np.float64))
         for cell, tags in self.cells.items():
-            before: dict[str, float] = {}
-            after: dict[str, float] = {}
-            moved: list[TagInfo] = []
-            for tag in tags:
-                if tag.idx not in counters:
+            mine = {t.key: steps.get(t.idx, empty) for t in tags if t.idx in counters}
+            if not mine:
+                continue
+            totals = {t.key: counters[t.idx] for t in tags if t.idx in counters}
+            orders = Segments(ctx.state, f"seg:{CONTRACT}:order:{cell}", ctx.timeline, ctx.order_tag(cell))
+            runs = orders.advance(r.end_ms, mine, totals)
+            for run in runs or []:
+                if not run.moved:
                     continue
-                delta, total = counters[tag.idx]
-                before[tag.key], after[tag.key] = total - delta, total
-                if delta != 0:
-                    moved.append(tag)
-            if not after:
-                continue
-            order = ctx.timeline.at(ctx.order_tag(cell), end - 1)
-            adv = Segments(ctx.state, f"seg:{CONTRACT}:order:{cell}").advance(order, end, before, after)
-            if not moved:
-                continue
-            if adv.current is None or adv.quantity is None:
-                ctx.metrics.events_unattributed.inc(rule=CONTRACT)
-                ctx.log_once(cell, "no_order_material", "consumed material while no order is known")
-                continue
-            for tag in moved:
-                spec = tag.ref.tag
-                assert isinstance(spec, ConsumptionTag)
-                qty = max(0.0, round(adv.quantity.get(tag.key, 0.0), 9))
-                workcenter = tag.ref.workcenter or ""
-                ctx.emit(
-                    MaterialConsumed,
-                    end,
-                    tag.key,
-                    place=cell,
-                    workcenter=workcenter,
-                    external_work_order_id=adv.current,
-                    component=spec.component,
-                    quantity=qty,
-                    unit=spec.unit,
-                    window_start_unix_ms=r.start_ms,
-                    window_end_unix_ms=end,
-                )
+                if run.value is None or run.total is None:
+                    ctx.metrics.events_unattributed.inc(rule=CONTRACT)
+                    ctx.log_once(cell, "no_order_material", "consumed material while no order is known")
+                    continue
+                for tag in tags:
+                    if run.quantity.get(tag.key, 0.0) == 0:
+                        continue
+                    spec = tag.ref.tag
+                    assert isinstance(spec, ConsumptionTag)
+                    ctx.emit(
+                        MaterialConsumed,
+                        r.end_ms,
+                        tag.key,
+                        place=cell,
+                        workcenter=tag.ref.workcenter or "",
+                        external_work_order_id=run.value,
+                        component=spec.component,
+                        quantity=max(0.0, round(run.total.get(tag.key, 0.0), 9)),
+                        unit=spec.unit,
+                        window_start_unix_ms=r.start_ms,
+                        window_end_unix_ms=r.end_ms,
+                    )
