@@ -47,6 +47,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--odoo-admin", default=os.environ.get("ODOO_ADMIN_USER", "admin"), help="planner login")
     p.add_argument("--run-dir", type=Path, help="logs, secrets, truth (default var/demo/<time>-<scenario>)")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument(
+        "--orders",
+        type=lambda text: [float(q) for q in text.split(",")],
+        help="order quantities per CNC cell (or for the batch line), e.g. 60,120 (default: cnc 1000, batch "
+        "1900,950,1900)",
+    )
     p.add_argument("--no-live", action="store_true", help="plain progress lines instead of the live view")
     p.set_defaults(func=_demo)
 
@@ -97,6 +103,7 @@ def _demo(args: argparse.Namespace) -> int:
             odoo=_odoo_target(args),
             run_dir=args.run_dir,
             seed=args.seed,
+            quantities=args.orders,
         )
     )
     console.print(f"run directory: {demo.run_dir}")

@@ -56,6 +56,7 @@ class DemoOptions:
     seed: int = 1
     window_s: float = 1.0
     poll_ms: int = 100
+    quantities: list[float] | None = None  # the orders per cell (CNC) or line (batch); None: QUANTITIES
 
 
 @dataclass
@@ -117,7 +118,7 @@ class Demo:
         )
         self.odoo = o.odoo or start_sandbox(self.run_dir / "odoo.sqlite")
         say(f"odoo: {'sandbox' if o.odoo is None else 'Odoo'} at {self.odoo.bridge.url}")
-        self.plan = plan_shift(self.odoo, self.plant, QUANTITIES[o.scenario])
+        self.plan = plan_shift(self.odoo, self.plant, o.quantities or QUANTITIES[o.scenario])
         for line in self.plan.lines:
             log.info("bootstrap: %s", line)
         say(f"odoo: master data bootstrapped, {len(self.plan.orders)} orders confirmed")
