@@ -210,14 +210,11 @@ class Demo:
         )  # fmt: skip
 
     def _spawn_edge(self, plant_file: Path, node_id: str) -> None:
-        from bridge.cli import COMMAND_MODULES
-
-        args = ["--plant", str(plant_file), "--edge-node", node_id, "--broker", self._broker_url(node_id)]
-        if "bridge.cli.edge_cmd" in COMMAND_MODULES:
-            cmd = ["-m", "bridge", "edge", *args, "--primary-host", HOST_ID]
-        else:  # `uns edge` not there yet: the same Gateway through the demo's runner
-            cmd = ["-m", "scenarios.demo.edge_process", *args, "--host-id", HOST_ID]
-        cmd += ["--data-dir", str(self.run_dir / f"edge-{node_id}")]
+        cmd = [
+            "-m", "bridge", "edge", "--plant", str(plant_file), "--edge-node", node_id,
+            "--broker", self._broker_url(node_id), "--primary-host", HOST_ID,
+            "--data-dir", str(self.run_dir / f"edge-{node_id}"),
+        ]  # fmt: skip
         env = {"UNS_BROKER_PASSWORD": self.users[node_id]} if node_id in self.users else {}
         self._spawn(f"edge-{node_id}", cmd, env)
 
