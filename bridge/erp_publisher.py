@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import logging
+import threading
+import uuid
 from collections.abc import Callable, Iterable
+from typing import Any
 
-from odoo_sync.reader import Change, Retire
+from odoo_sync.reader import Change, RetainedRef, Retire
+from sparkplug.mqtt_url import BrokerUrl, make_client, parse_broker_url
 from uns_model.contract_base import dump_json
 from uns_model.erp import (
     ErpToPlant,
@@ -15,7 +19,16 @@ from uns_model.erp import (
     WorkOrderReleased,
     WorkOrderUpdated,
 )
-from uns_model.topics import Place, hold_topic, order_topic
+from uns_model.topics import (
+    Place,
+    TopicError,
+    bridge_topic,
+    hold_topic,
+    holds_filter,
+    order_topic,
+    orders_filter,
+    parse_topic,
+)
 
 log = logging.getLogger(__name__)
 
@@ -88,3 +101,58 @@ class ErpPublisher:
         self._publish(topic, b"", self._qos, True)
         self.counters["cleared"] += 1
         return 1
+
+
+def read_retained(broker: BrokerUrl | str, site: Place, *, timeout_s: float = 10.0) -> list[RetainedRef]:
+    """The order and hold topics of the site the broker holds retained now (what an earlier run of the
+    bridge left), for OdooReader.reconcile. A short session of its own: it subscribes to the site's
+    `_erp/orders` and `_erp/holds` topics and to a sentinel topic it then publishes to; the broker
+    sends the retained messages of a subscription before anything published after it, so the sentinel
+    closes the list. Raises OSError/TimeoutError when the broker cannot be read (the reader tries again)."""
+    client = make_client(broker, prefix="uns-retained")
+    sentinel = bridge_topic(site, "reconcile", uuid.uuid4().hex)
+    found: dict[str, bytes] = {}
+    done = threading.Event()
+    refused: list[str] = []
+
+    def on_connect(c: Any, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        if reason.is_failure:
+            refused.append(str(reason))
+            done.set()
+            return
+        c.subscribe([(orders_filter(site), 1), (holds_filter(site), 1), (sentinel, 1)])
+
+    def on_subscribe(c: Any, *_a: Any) -> None:
+        c.publish(sentinel, b'{"retained_listed": true}', qos=1)  # JSON: _bridge/# is browsed too
+
+    def on_message(_c: Any, _u: Any, msg: Any) -> None:
+        if msg.topic == sentinel:
+            done.set()
+        elif msg.retain and msg.payload:
+            found[msg.topic] = bytes(msg.payload)
+
+    client.on_connect = on_connect
+    client.on_subscribe = on_subscribe
+    client.on_message = on_message
+    b = parse_broker_url(broker) if isinstance(broker, str) else broker
+    client.connect(b.host, b.port, keepalive=30)
+    client.loop_start()
+    try:
+        if not done.wait(timeout_s):
+            raise TimeoutError(f"no answer from {b.redacted()} in {timeout_s:g} s listing retained topics")
+        if refused:
+            raise OSError(f"{b.redacted()} refused the connection: {refused[0]}")
+    finally:
+        client.disconnect()
+        client.loop_stop()
+    refs: list[RetainedRef] = []
+    for topic in sorted(found):
+        try:
+            parsed = parse_topic(topic)
+            kind = parsed.erp_kind
+            if kind in ("orders", "holds"):
+                line = parsed.place.up_to("line").path
+                refs.append(RetainedRef("orders" if kind == "orders" else "holds", line, parsed.ref))
+        except (TopicError, ValueError):
+            log.warning("erp publisher: retained %s is not an order or hold topic of ours; left alone", topic)
+    return refs

@@ -8,11 +8,12 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from bridge.config import BridgeSettings
 from bridge.erp_orders import ErpOrder, ErpOrderFollower
-from bridge.erp_publisher import ErpPublisher
+from bridge.erp_publisher import ErpPublisher, read_retained
 from bridge.health import HealthServer
 from bridge.ingest import build_chunk
 from bridge.metrics import BridgeMetrics, host_outbox_collector
@@ -216,7 +217,9 @@ class BridgeService:
                 for item in follower.follow(changes):
                     self.queue.put(item)
 
-            reader.run(publish, self._stop, interval_s=self.settings.odoo_poll_s)
+            # At start, retained order/hold topics of an earlier run that Odoo closed meanwhile are cleared.
+            retained = partial(read_retained, self.uns.broker, self.site)
+            reader.run(publish, self._stop, interval_s=self.settings.odoo_poll_s, retained=retained)
         finally:
             client.close()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -36,6 +36,15 @@ class Retire:
 
 
 Change = ErpToPlant | Retire
+
+
+@dataclass(frozen=True, slots=True)
+class RetainedRef:
+    """An order or hold topic the broker holds retained now (from an earlier run of the bridge)."""
+
+    kind: Literal["orders", "holds"]
+    line: str
+    ref: str
 
 
 def parse_odoo_time(text: str | bool | None) -> datetime | None:
@@ -252,6 +261,25 @@ class OdooReader:
             "updated_unix_ms": unix_ms(parse_odoo_time(row["write_date"])) or 0,
         }
 
+    def reconcile(self, retained: Iterable[RetainedRef]) -> list[Retire]:
+        """Retire every retained order or hold topic that is not active in Odoo any more.
+
+        After a restart the reader does not know what an earlier run published: an order closed (or a
+        hold released) while the bridge was down would stay retained for ever. Called after the first
+        poll, which listed every active order and hold: a retained ref it did not publish on that line
+        is cleared. `retained` comes from the broker (the bridge reads its retained _erp topics)."""
+        if not self._started:
+            raise RuntimeError("reconcile after the first poll: it knows what is active")
+        orders = {(ln, name) for name, lines in self._published.values() for ln in lines}
+        holds = set(self.holds.published.values())
+        out: list[Retire] = []
+        for item in dict.fromkeys(retained):
+            active = orders if item.kind == "orders" else holds
+            if (Place.parse(item.line).up_to("line").path, item.ref) not in active:
+                out.append(Retire(item.kind, item.line, item.ref, "not active in Odoo"))
+        self.counters["reconciled"] = self.counters.get("reconciled", 0) + len(out)
+        return out
+
     # --- running -----------------------------------------------------------------------------------
 
     def wake(self) -> None:
@@ -264,12 +292,24 @@ class OdooReader:
         stop: threading.Event,
         interval_s: float = 2.0,
         max_backoff_s: float = 60.0,
+        retained: Callable[[], Iterable[RetainedRef]] | None = None,
     ) -> None:
-        """Poll until `stop` is set; errors are logged and counted, and the loop backs off and goes on."""
+        """Poll until `stop` is set; errors are logged and counted, and the loop backs off and goes on.
+
+        `retained`, when given, lists the order and hold topics retained on the broker; after the first
+        poll the ones not active in Odoo are retired with it (reconcile), until that succeeds once."""
         pause = interval_s
+        pending = retained
         while not stop.is_set():
             try:
                 changes = self.poll()
+                if pending is not None:
+                    try:
+                        changes.extend(self.reconcile(pending()))
+                        pending = None
+                    except Exception:  # the broker's side: try again at the next poll
+                        self.counters["errors"] += 1
+                        log.exception("odoo reader: could not list the retained order and hold topics")
                 if changes:
                     on_changes(changes)
                 pause = interval_s

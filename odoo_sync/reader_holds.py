@@ -40,7 +40,7 @@ class HoldReader:
         self.client = client
         self._lines = lines
         self._seen: dict[int, tuple[str, ...]] = {}
-        self._published: dict[int, tuple[str, str]] = {}  # block id -> (line, ref)
+        self.published: dict[int, tuple[str, str]] = {}  # block id -> (line, ref) retained now
         self._codes: dict[int, str | None] = {}
         self.last_rows: list[dict[str, Any]] = []
 
@@ -62,7 +62,7 @@ class HoldReader:
             ref = f"{code}/QH/{row['id']}"
             order = row.get("production_id")
             if not row["date_end"]:
-                if int(row["id"]) in self._published:
+                if int(row["id"]) in self.published:
                     continue
                 reason = _MARKERS.sub("", str(row["description"] or "")).strip()
                 changes.append(
@@ -75,9 +75,9 @@ class HoldReader:
                         raised_unix_ms=_utc_ms(row["date_start"]),
                     )
                 )
-                self._published[int(row["id"])] = (line, ref)
+                self.published[int(row["id"])] = (line, ref)
             else:
-                self._published.pop(int(row["id"]), None)
+                self.published.pop(int(row["id"]), None)
                 changes.append(
                     QualityHoldReleased(
                         place=line,

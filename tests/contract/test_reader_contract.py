@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from bridge.erp_publisher import ErpPublisher
-from odoo_sync.reader import OdooReader, Retire
+from odoo_sync.reader import OdooReader, RetainedRef, Retire
+from tests.bridge.service_support import wait_for
 from tests.contract.harness import Target
 from tests.contract.mqtt import Collector, Publisher
 from tests.support.mosquitto import Mosquitto
@@ -149,3 +150,62 @@ def test_released_order_reaches_the_namespace_from_the_polling_loop(target: Targ
         reader.wake()
         loop.join(10)
     assert reader.counters["errors"] == 0
+
+
+def test_a_restarted_bridge_clears_what_closed_while_it_was_down(
+    target: Target, mqtt, broker: Mosquitto
+) -> None:
+    """Retained order and hold topics an earlier run left are reconciled at start: the ones Odoo no
+    longer has active are cleared, the active ones stay (published again by the first poll)."""
+    from bridge.erp_publisher import read_retained
+
+    publisher, orders, holds = mqtt
+    line = Place.parse(target.line)
+    site = Place("acme", f"s{target.run}")
+    closed_mo, closed = target.new_order("FG", 2)
+    target.deliver(
+        GoodsFinished(place=target.cell(), external_work_order_id=closed, quantity=2, finished_unix_ms=T0)
+    )
+    assert target.mo(closed_mo, "state")["state"] == "done"
+    _open_mo, active = target.new_order("FG", 3)
+    gone_hold = f"{target.wc_a}/QH/999999"
+    # What the bridge retained before it went down (the order was then still open, the hold raised).
+    stale = b'{"contract": "work_order_released"}'
+    for topic in (order_topic(line, closed), order_topic(line, active), hold_topic(line, gone_hold)):
+        publisher._publish(topic, stale, 1, True)
+    # (Earlier tests of this module left orders of theirs retained too: they are active and stay.)
+    assert {order_topic(line, closed), order_topic(line, active)} <= set(orders.retained_state())
+    assert {
+        RetainedRef("holds", target.line, gone_hold),
+        RetainedRef("orders", target.line, closed),
+        RetainedRef("orders", target.line, active),
+    } <= set(read_retained(broker.url, site))
+    reader = OdooReader(target.client, target.plant)
+    stop = threading.Event()
+    loop = threading.Thread(
+        target=reader.run,
+        args=(publisher.apply, stop, 0.2),
+        kwargs={"retained": lambda: read_retained(broker.url, site)},
+        daemon=True,
+    )
+    loop.start()
+    try:
+        # The empty retained payload that clears the topic of the order closed in Odoo meanwhile.
+        wait_for(
+            lambda: (
+                (order_topic(line, closed), b"", True) in orders.messages
+                or (order_topic(line, closed), b"", False) in orders.messages
+            ),
+            30,
+            "the closed order's topic cleared",
+        )
+        wait_for(lambda: reader.counters.get("reconciled") == 2, 30, "reconciled")
+        retained = orders.retained_state()
+        assert order_topic(line, closed) not in retained
+        assert json.loads(retained[order_topic(line, active)])["external_work_order_id"] == active
+        assert hold_topic(line, gone_hold) not in holds.retained_state()
+    finally:
+        stop.set()
+        reader.wake()
+        loop.join(10)
+    assert reader.counters["reconciled"] == 2 and reader.counters["errors"] == 0
