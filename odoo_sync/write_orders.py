@@ -9,7 +9,7 @@ from odoo_sync.lookup import OrderChain, many2one_id, order_chain
 from odoo_sync.write_base import EPS, Outcome, WriteContext, post_note
 from odoo_sync.write_components import component_marker, settle_unreported
 from odoo_sync.write_scrap import lot_for, scrap
-from uns_model.events import GoodsFinished, MaterialConsumed, ProductionReported
+from uns_model.events import GoodsFinished, GoodsFinishedV2, MaterialConsumed, ProductionReported
 
 MO = "mrp.production"
 
@@ -197,8 +197,17 @@ def goods_finished(ctx: WriteContext, e: GoodsFinished) -> Outcome:
         else []
     )
     lot_id: int | None = named[0] if named else None
-    # A replay: an order of the chain is already done with this quantity and lot.
-    for done in chain.done_orders:
+    # A replay. v2 knows the order's finished total: done when the chain's done orders reach it. v1
+    # only has this quantity and lot: an order of the chain already done with them.
+    if (
+        isinstance(e, GoodsFinishedV2)
+        and chain.done_orders
+        and chain.produced_in_done >= e.finished_total - EPS
+    ):
+        last = chain.done_orders[-1]
+        post_note(client, MO, int(last["id"]), e.event_id, _finished_text(e))
+        return Outcome(MO, [int(last["id"])], False, [f"{chain.ref} already finished {e.finished_total:g}"])
+    for done in [] if isinstance(e, GoodsFinishedV2) else chain.done_orders:
         lots = dialect.lot_producing_ids(done.get(lot_field))
         same_lot = (lot_id in lots) if lot_id else not (tracked and e.lot)
         if same_lot and abs(float(done["qty_produced"]) - e.quantity) <= EPS:

@@ -24,6 +24,7 @@ from uns_model.events import (
     DowntimeEnded,
     DowntimeStarted,
     GoodsFinished,
+    GoodsFinishedV2,
     MaintenanceRequested,
     MaterialConsumed,
     PlantToErp,
@@ -39,6 +40,7 @@ HANDLERS: dict[type[PlantToErp], Callable[[WriteContext, PlantToErp], Outcome]] 
     ProductionReported: production_reported,  # type: ignore[dict-item]
     MaterialConsumed: material_consumed,  # type: ignore[dict-item]
     GoodsFinished: goods_finished,  # type: ignore[dict-item]
+    GoodsFinishedV2: goods_finished,  # type: ignore[dict-item]
     DowntimeStarted: downtime_started,  # type: ignore[dict-item]
     DowntimeEnded: downtime_ended,  # type: ignore[dict-item]
     QualityDeviation: quality_deviation,  # type: ignore[dict-item]

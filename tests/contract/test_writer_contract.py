@@ -438,3 +438,32 @@ def test_backorders_consume_only_what_the_plant_reported(target: Target) -> None
     target.deliver_twice(produced(target, name, 10))
     finish(2)
     assert chain_consumed() == {"A": 9, "B": 6}
+
+
+def test_goods_finished_v2_equal_completions_of_an_order_and_its_backorder(target: Target) -> None:
+    """goods_finished v2 (the bridge's rules send it) carries the order's finished total: an order and
+    its backorder that both finish 5 are two completions, each applied once."""
+    from uns_model.events import GoodsFinishedV2
+
+    mo, name = target.new_order("FG", 10)
+
+    def finished(total: float) -> GoodsFinishedV2:
+        return GoodsFinishedV2(
+            place=target.cell("cell-b"),
+            workcenter=target.wc_b,
+            external_work_order_id=name,
+            quantity=5,
+            finished_total=total,
+            finished_unix_ms=T0 + int(total),
+        )
+
+    target.deliver_twice(produced(target, name, 5))
+    first = target.deliver_twice(finished(5))
+    assert first.record_ids[0] == mo and len(first.record_ids) == 2
+    target.deliver_twice(produced(target, name, 10))
+    second = target.deliver_twice(finished(10))
+    assert second.record_ids == [first.record_ids[1]]
+    chain = target.admin.search_read(
+        "mrp.production", [("name", "=like", f"{name}-%")], ["state", "qty_produced"], order="id"
+    )
+    assert [(c["state"], c["qty_produced"]) for c in chain] == [("done", 5), ("done", 5)]
