@@ -195,6 +195,28 @@ _DECODERS: Final[dict[int, MetricDecoder]] = {
 }
 
 
+def value_reader(datatype: int) -> tuple[Callable[[PbMetric], Any] | None, str, int, int]:
+    """(read, field, mask, sign) for a hot loop that cannot afford a decoder call per metric.
+
+    `read(m)` reads the datatype's usual value `field` without a presence check. A proto2 field that
+    is absent reads as 0 / 0.0 / False, so a truthy result proves the field is set and is then the
+    value, after `((v & mask) ^ sign) - sign` when mask is not 0 (signed types, as the decoder does).
+    A falsy result is the value too (0, 0.0, -0.0, False) when `m.HasField(field)`; otherwise (absent,
+    null, in another field) only the full decoder can tell. Datatypes whose value needs more than
+    that (range checks, text, bytes, structures) get (None, "", 0, 0): always the decoder.
+    """
+    dt = datatype_from_number(datatype)
+    if dt is None or dt not in SCALAR_FIELD:
+        return None, "", 0, 0
+    field = SCALAR_FIELD[dt]
+    bits = SIGNED_BITS.get(dt)
+    if bits is not None:
+        return attrgetter(field), field, (1 << bits) - 1, 1 << (bits - 1)
+    if SCALAR_FROM_WIRE[dt] is identity:
+        return attrgetter(field), field, 0, 0
+    return None, "", 0, 0
+
+
 def metric_value(pb_metric: PbMetric, datatype: int | None = None) -> Any:
     """The Python value of a protobuf Metric, None when null or absent.
 

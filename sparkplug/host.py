@@ -131,6 +131,7 @@ class HostApplication:
             max_payload_bytes=max_payload_bytes,
             rejected_ring=rejected_ring,
         )
+        self._handle = self._ingest.handle  # bound once: called for every message
         self._session_ts: int | None = None  # the timestamp of this connection's will and birth
         self._pending_sub: int | None = None
         self._connected = False
@@ -326,7 +327,7 @@ class HostApplication:
             return
         with self._lock:
             try:
-                self._ingest.handle(topic, msg.payload)  # type: ignore[arg-type]
+                self._handle(topic, msg.payload)  # type: ignore[arg-type]
             except Exception as exc:  # a bug must not stop the stream: keep the message and go on
                 log.exception("host %s: error on %s", self.host_id, topic)
                 self._ingest.reject(topic, bytes(msg.payload), "internal_error", repr(exc), topic)

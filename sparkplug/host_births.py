@@ -11,7 +11,7 @@ from sparkplug.codec_scalar import SCALAR_FROM_WIRE, WireValueError
 from sparkplug.codec_struct import read_propertyset
 from sparkplug.datatypes import INTEGER_TYPES, DataType, datatype_from_number
 from sparkplug.errors import SparkplugDecodeError
-from sparkplug.host_registry import MetricRegistry, MetricScope, NodeSession, UpdateBatch
+from sparkplug.host_registry import MetricRegistry, MetricScope, NodeSession, Slot, UpdateBatch
 
 _FLOAT_FIELDS = frozenset({"float_value", "double_value"})
 _INT_FIELDS = frozenset({"int_value", "long_value"})
@@ -81,7 +81,7 @@ def read_birth(
                 problems.setdefault(exc.reason, str(exc))
         alias = m.alias if m.HasField("alias") else None
         info = registry.register(node.group_id, node.edge_node_id, device_id, name, alias, dt, props)
-        slot = (info.handle, int(dt), decoder_for(int(dt)))
+        slot: Slot = (info.handle, int(dt), decoder_for(int(dt)), *codec_metric.value_reader(int(dt)))
         scope.by_name[name] = slot
         if alias is not None:
             scope.by_alias[alias] = slot

@@ -37,6 +37,9 @@ DEVICE_TYPES = frozenset({"DBIRTH", "DDEATH", "DDATA", "DCMD"})
 ParsedTopic = tuple[str, tuple[str, str], str | None, str]
 BAD_TOPIC: ParsedTopic = ("", ("", ""), None, "")
 TOPIC_CACHE_SIZE = 65536
+# (node, device or None for NDATA, message type, device id, "group/edge" for logs)
+Route = tuple[NodeSession, DeviceSession | None, str, str | None, str]
+_parse = pb.Payload.FromString
 
 
 class Rejected(NamedTuple):
@@ -112,6 +115,9 @@ class Ingest:
         self._on_reject = on_reject
         self._logged: set[tuple[str, str]] = set()
         self._topics: dict[str, ParsedTopic] = {}
+        # DATA topic -> its sessions, for the fast path of handle(). Sessions are never replaced (a new
+        # birth resets them in place), so an entry stays true; it is only a shortcut past the lookups.
+        self._routes: dict[str, Route] = {}
         self.pending_reorder: dict[tuple[str, str], NodeSession] = {}
 
     # -- entry point --------------------------------------------------------------------------------
@@ -119,6 +125,30 @@ class Ingest:
     def handle(self, topic: str, raw: bytes) -> None:
         """One message on spBv1.0/<group>/<type>/<edge>[/<device>] (STATE is the host's own business)."""
         self.stats.messages_in += 1
+        route = self._routes.get(topic)
+        if route is not None:
+            # A DATA topic taken before: its sessions are known. When they are still online and the
+            # payload parses, the general path below would do exactly this; otherwise it decides.
+            node, dev, mt, device_id, source = route
+            if len(raw) <= self.max_payload_bytes and node.online and (dev is None or dev.online):
+                try:
+                    payload = _parse(raw)
+                except Exception:
+                    payload = None
+                if payload is not None:
+                    tracker = node.seq
+                    seq = payload.seq
+                    if seq and tracker.front is not None and seq == (tracker.front + 1) & 0xFF:
+                        tracker.front = seq
+                    else:
+                        self._check_seq(node, payload, topic)
+                    scope = node.scope if dev is None else dev.scope
+                    self._data(node, device_id, scope, mt, payload, seq, topic, raw, source)
+                    return
+        self._handle(topic, raw)
+
+    def _handle(self, topic: str, raw: bytes) -> None:
+        """The general path: every message type, every check, in the order the spec wants them."""
         parsed = self._topics.get(topic)
         if parsed is None:
             parsed = self._parse_topic(topic)
@@ -135,7 +165,7 @@ class Ingest:
             self.reject(topic, raw, "oversized", f"{len(raw)} bytes > {self.max_payload_bytes}", source)
             return
         try:
-            payload = pb.Payload.FromString(raw)
+            payload = _parse(raw)
         except Exception as exc:
             self.reject(topic, raw, "malformed", f"not a Sparkplug B protobuf payload: {exc}", source)
             return
@@ -159,7 +189,8 @@ class Ingest:
         else:
             self._check_seq(node, payload, topic)
         if mt == "NDATA":
-            self._data(node, None, node.scope, mt, payload, topic, raw, source)
+            self._routes[topic] = (node, None, mt, None, source)
+            self._data(node, None, node.scope, mt, payload, seq, topic, raw, source)
             return
         assert device_id is not None
         if mt == "DBIRTH":
@@ -174,7 +205,8 @@ class Ingest:
         if mt == "DDEATH":
             self._ddeath(node, dev, payload)
         else:
-            self._data(node, device_id, dev.scope, mt, payload, topic, raw, source)
+            self._routes[topic] = (node, dev, mt, device_id, source)
+            self._data(node, device_id, dev.scope, mt, payload, seq, topic, raw, source)
 
     def _deliver(self, batch: UpdateBatch) -> None:
         try:
@@ -195,6 +227,7 @@ class Ingest:
             parsed = (mt, (parts[1], parts[3]), parts[4] if n == 5 else None, f"{parts[1]}/{parts[3]}")
         if len(self._topics) >= TOPIC_CACHE_SIZE:
             self._topics.clear()  # bounded: a flood of distinct topics costs parsing, not memory
+            self._routes.clear()
         self._topics[topic] = parsed
         return parsed
 
@@ -207,26 +240,116 @@ class Ingest:
         scope: MetricScope,
         mt: str,
         payload: Any,
+        seq: int,
         topic: str,
         raw: bytes,
         source: str,
     ) -> None:
+        received = _time_ns() // 1_000_000
+        pts = payload.timestamp or received
+        metrics = payload.metrics
+        # The usual DATA, alias-only metrics that all decode, in one tight loop; anything else (a name,
+        # an unknown alias, a value that needs the decoder's verdict) leaves it for the general loop
+        # below, which starts over: reading protobuf metrics has no side effects.
+        if scope.alias_first:
+            slot_of = scope.by_alias.get
+            handles: list[int] = []
+            values: list[Any] = []
+            stamps: list[int] = []
+            hist: list[bool] = []
+            for m in metrics:
+                slot = slot_of(m.alias)
+                if slot is None:
+                    break
+                handle, _dt, decode, read, field, mask, sign = slot
+                if read is None:
+                    try:
+                        value = decode(m)
+                    except SparkplugDecodeError:
+                        break
+                elif value := read(m):
+                    if mask:
+                        value = ((value & mask) ^ sign) - sign
+                elif not m.HasField(field):
+                    try:
+                        value = decode(m)
+                    except SparkplugDecodeError:
+                        break
+                handles.append(handle)
+                values.append(value)
+                stamps.append(m.timestamp or pts)
+                hist.append(m.is_historical)
+            else:
+                if handles:
+                    stats = self.stats
+                    stats.metrics_in += len(handles)
+                    stats.batches += 1
+                    batch = UpdateBatch(
+                        node.group_id,
+                        node.edge_node_id,
+                        device_id,
+                        mt,
+                        seq,
+                        received,
+                        handles,
+                        values,
+                        stamps,
+                        hist,
+                    )
+                    try:
+                        self._emit_batch(batch)
+                    except Exception:
+                        log.exception("on_batch callback failed")
+                return
+        self._data_general(node, device_id, scope, mt, payload, seq, topic, raw, source, received, pts)
+
+    def _emit_data(
+        self,
+        node: NodeSession,
+        device_id: str | None,
+        mt: str,
+        seq: int,
+        received: int,
+        handles: list[int],
+        values: list[Any],
+        stamps: list[int],
+        hist: list[bool],
+    ) -> None:
+        stats = self.stats
+        stats.metrics_in += len(handles)
+        stats.batches += 1
+        batch = UpdateBatch(
+            node.group_id, node.edge_node_id, device_id, mt, seq, received, handles, values, stamps, hist
+        )
+        try:
+            self._emit_batch(batch)
+        except Exception:
+            log.exception("on_batch callback failed")
+
+    def _data_general(
+        self,
+        node: NodeSession,
+        device_id: str | None,
+        scope: MetricScope,
+        mt: str,
+        payload: Any,
+        seq: int,
+        topic: str,
+        raw: bytes,
+        source: str,
+        received: int,
+        pts: int,
+    ) -> None:
+        """Any DATA: names, unknown aliases, values in another field, lenient second chances, rejects."""
         by_alias = scope.by_alias
         by_name = scope.by_name
         # Alias first, as DATA normally comes (alias only); an absent alias reads as 0, so when a birth
         # gave some metric alias 0 the name must be looked at first.
         alias_first = scope.alias_first
-        received = _time_ns() // 1_000_000
-        pts = payload.timestamp or received
         handles: list[int] = []
         values: list[Any] = []
         stamps: list[int] = []
         hist: list[bool] = []
-        # Bound methods held in locals: this loop runs once per metric of every DATA message.
-        add_handle = handles.append
-        add_value = values.append
-        add_stamp = stamps.append
-        add_hist = hist.append
         unknown = 0
         bad: SparkplugDecodeError | None = None
         for m in payload.metrics:
@@ -247,10 +370,10 @@ class Ingest:
                 if not ok:
                     bad = exc
                     continue
-            add_handle(slot[0])
-            add_value(value)
-            add_stamp(m.timestamp or pts)
-            add_hist(m.is_historical)
+            handles.append(slot[0])
+            values.append(value)
+            stamps.append(m.timestamp or pts)
+            hist.append(m.is_historical)
         if bad is not None:
             self.reject(topic, raw, bad.reason, str(bad), source)
         if unknown:
@@ -258,25 +381,7 @@ class Ingest:
                 node, topic, raw, "unknown_alias", f"{unknown} metric(s) not in the birth", source
             )
         if handles:
-            stats = self.stats
-            stats.metrics_in += len(handles)
-            stats.batches += 1
-            batch = UpdateBatch(
-                node.group_id,
-                node.edge_node_id,
-                device_id,
-                mt,
-                payload.seq,
-                received,
-                handles,
-                values,
-                stamps,
-                hist,
-            )
-            try:
-                self._emit_batch(batch)
-            except Exception:
-                log.exception("on_batch callback failed")
+            self._emit_data(node, device_id, mt, seq, received, handles, values, stamps, hist)
 
     def _check_seq(self, node: NodeSession, payload: Any, topic: str) -> None:
         if not payload.HasField("seq"):

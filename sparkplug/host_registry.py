@@ -108,8 +108,9 @@ class RebirthRequested:
 
 LifecycleEvent = NodeBirth | DeviceBirth | NodeDeath | DeviceDeath | HostDisconnected | RebirthRequested
 
-# (handle, datatype, value decoder) for the hot path: tuple indexing instead of attribute access.
-Slot = tuple[int, int, Callable[[Any], Any]]
+# (handle, datatype, value decoder, read, field, mask, sign) for the hot path: a tuple unpacks in one
+# step where a class would cost an attribute access per field. read..sign: codec_metric.value_reader.
+Slot = tuple[int, int, Callable[[Any], Any], Callable[[Any], Any] | None, str, int, int]
 
 
 class MetricRegistry:
