@@ -467,3 +467,27 @@ def test_goods_finished_v2_equal_completions_of_an_order_and_its_backorder(targe
         "mrp.production", [("name", "=like", f"{name}-%")], ["state", "qty_produced"], order="id"
     )
     assert [(c["state"], c["qty_produced"]) for c in chain] == [("done", 5), ("done", 5)]
+
+
+def test_a_scrap_left_in_draft_by_a_failed_delivery_is_not_scrapped_twice(target: Target) -> None:
+    """A delivery whose scrap Odoo refused leaves a draft stock.scrap (named by its event). The next
+    report carries the cumulative scrap and takes the draft over; the old event, retried later from
+    the dead letters, then finds its quantity scrapped and changes nothing."""
+    mo, name = target.new_order("FG", 10)
+    old = produced(target, name, 2, scrap=1)
+    target.admin.create(
+        "stock.scrap",
+        {
+            "product_id": target.data.products[target.code("FG")],
+            "scrap_qty": 1,
+            "production_id": mo,
+            "origin": old.event_id,
+        },
+    )
+    new = produced(target, name, 4, scrap=3)
+    target.deliver_twice(new)
+    target.deliver(old)  # `uns outbox retry` of the dead letter
+    scraps = target.admin.search_read(
+        "stock.scrap", [("production_id", "=", mo)], ["scrap_qty", "origin", "state"], order="id"
+    )
+    assert [(s["scrap_qty"], s["origin"], s["state"]) for s in scraps] == [(3, new.event_id, "done")]
