@@ -16,31 +16,64 @@ from scenarios.demo.run import Demo, DemoOptions
 from tests.bridge.service_support import wait_for
 
 
-def _run(tmp_path: Path, scenario: str, duration_s: float, scale: float) -> Demo:
-    demo = Demo(DemoOptions(scenario=scenario, time_scale=scale, duration_s=duration_s, run_dir=tmp_path))
+def _run(
+    tmp_path: Path, scenario: str, duration_s: float, scale: float, quantities: list[float] | None = None
+) -> Demo:
+    demo = Demo(
+        DemoOptions(
+            scenario=scenario,
+            time_scale=scale,
+            duration_s=duration_s,
+            run_dir=tmp_path,
+            quantities=quantities,
+        )
+    )
     demo.start()
     return demo
 
 
-@pytest.mark.timeout(120)
-def test_cnc_shift_odoo_equals_truth_orders_and_holds(tmp_path: Path) -> None:
-    # 1 h 45 of the CNC shop: a breakdown (line 2), a spindle overtemperature, a maintenance threshold.
-    demo = _run(tmp_path, "cnc", 6300.0, 240.0)
-    try:
-        assert demo.ns is not None and demo.odoo is not None and demo.plan is not None
-        ref = demo.plan.orders[0].ref
-        ns = demo.ns
-        retained = wait_for(
-            lambda: [
-                t for t, p in ns.under("/_erp/orders/").items() if p.get("external_work_order_id") == ref
-            ],
-            30,
-            "the released order retained",
-        )
-        assert retained[0].startswith("acme/toolworks/machining/line1/_erp/orders/")
+class Shift:
+    """One demo run shared by a module's tests: started by the fixture, summarised once on demand."""
 
-        # A quality hold as a user raises it in Odoo: a quality-loss block on a work center.
-        admin = OdooClient.connect(demo.odoo.planner)
+    def __init__(self, demo: Demo) -> None:
+        self.demo = demo
+        self._result: Comparison | None = None
+
+    def result(self) -> Comparison:
+        if self._result is None:
+            assert self.demo.wait_frozen(90)
+            assert self.demo.drain(40)
+            self._result = self.demo.summary()
+        return self._result
+
+
+@pytest.fixture(scope="module")
+def cnc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shift]:
+    # 1 h 45 of the CNC shop: a breakdown (line 2), a spindle overtemperature, a maintenance threshold,
+    # and on each line-1 cell an order of 60 that completes mid-shift and the next one started.
+    demo = _run(tmp_path_factory.mktemp("cnc"), "cnc", 6300.0, 240.0, [60.0, 120.0])
+    try:
+        yield Shift(demo)
+    finally:
+        demo.stop()
+
+
+@pytest.mark.timeout(120)
+def test_cnc_orders_retained_and_a_hold_raised_in_odoo_reaches_the_namespace(cnc: Shift) -> None:
+    demo = cnc.demo
+    assert demo.ns is not None and demo.odoo is not None and demo.plan is not None
+    ref = demo.plan.orders[0].ref
+    ns = demo.ns
+    retained = wait_for(
+        lambda: [t for t, p in ns.under("/_erp/orders/").items() if p.get("external_work_order_id") == ref],
+        30,
+        "the released order retained",
+    )
+    assert retained[0].startswith("acme/toolworks/machining/line1/_erp/orders/")
+
+    # A quality hold as a user raises it in Odoo: a quality-loss block on a work center.
+    admin = OdooClient.connect(demo.odoo.planner)
+    try:
         wc = admin.search("mrp.workcenter", [("code", "=", "CNC-102")])[0]
         loss = admin.search("mrp.workcenter.productivity.loss", [("loss_type", "=", "quality")], limit=1)[0]
         block = admin.create(
@@ -60,19 +93,42 @@ def test_cnc_shift_odoo_equals_truth_orders_and_holds(tmp_path: Path) -> None:
         topic, payload = next(iter(hold.items()))
         assert payload["contract"] == "quality_hold_raised" and "burrs" in payload["reason"]
         admin.call("mrp.workcenter", "unblock", [wc])
-        wait_for(lambda: topic in ns.cleared and topic not in ns.retained, 30, "the hold cleared")
-        admin.close()
-
-        assert demo.wait_frozen(90)
-        assert demo.drain(40)
-        result = demo.summary()
-        assert result.differences == [], "\n".join(
-            [f"{r.what}: Odoo {r.odoo}, truth {r.truth}" for r in result.differences] + result.notes
-        )
-        assert any(r.what.endswith("produced") and r.truth != "0" for r in result.rows)
-        assert any(r.what.startswith("maintenance requests") for r in result.rows)
     finally:
-        demo.stop()
+        admin.close()
+    wait_for(lambda: topic in ns.cleared and topic not in ns.retained, 30, "the hold cleared")
+
+
+@pytest.mark.timeout(150)
+def test_cnc_production_scrap_stops_and_maintenance_equal_the_truth(cnc: Shift) -> None:
+    result = cnc.result()
+    plan = cnc.demo.plan
+    assert plan is not None
+    checked = [r for r in result.rows if "consumed" not in r.what]
+    assert [r for r in checked if not r.ok] == [], "\n".join(
+        [f"{r.what}: Odoo {r.odoo}, truth {r.truth}" for r in checked if not r.ok] + result.notes
+    )
+    produced = {r.what.split()[0]: r.truth for r in result.rows if r.what.endswith("produced")}
+    assert [produced[o.ref] for o in plan.orders if o.quantity == 60.0] == ["60", "60"]
+    assert all(produced[o.ref] != "0" for o in plan.orders if o.quantity == 120.0)
+    assert any(r.what.startswith("maintenance requests") for r in checked)
+    # The orders still running: their consumption too.
+    running = [o.ref for o in plan.orders if o.quantity == 120.0]
+    consumed = [r for r in result.rows if "consumed" in r.what and r.what.split()[0] in running]
+    assert consumed and all(r.ok for r in consumed)
+
+
+@pytest.mark.timeout(150)
+@pytest.mark.xfail(
+    reason="product issue the comparison finds (2026-11-26): in the window where an order completes, "
+    "goods_finished (which marks the order done) is delivered before that window's material_consumed, "
+    "which Odoo then refuses (order done): the last parts' consumption becomes a dead letter",
+    strict=False,
+)
+def test_cnc_every_order_equals_the_truth(cnc: Shift) -> None:
+    result = cnc.result()
+    assert result.differences == [], "\n".join(
+        f"{r.what}: Odoo {r.odoo}, truth {r.truth}" for r in result.differences
+    )
 
 
 @pytest.fixture(scope="module")
@@ -117,10 +173,10 @@ def test_batch_lots_stops_maintenance_and_the_deviation_hold(batch: tuple[Demo, 
 
 @pytest.mark.timeout(150)
 @pytest.mark.xfail(
-    reason="product issues the comparison finds (2026-11-26): odoo_sync's scrap of a lot-tracked product "
-    "has no lot_id, Odoo refuses it and the whole production_reported goes to the dead letters; a window's "
-    "units are booked on the lot/order current at its end, so each lot's last window lands on the next "
-    "lot; a completed backorder gets component quantities the plant never reported",
+    reason="differences the comparison finds (2026-11-26 17:20): units filled while the DCS was down "
+    "(the filler's PLC restart) across an order change stay on the old order (bridge's same-time rule: "
+    "~170 units of the next order on the previous one); water charged in the PLC update that also changes "
+    "the mixer's order is booked on the old order (4-14 kg); filler scrap differs by 1 per order",
     strict=False,
 )
 def test_batch_orders_odoo_equals_truth(batch: tuple[Demo, Comparison]) -> None:
