@@ -22,6 +22,7 @@ from typing import Any, cast
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from bench.broker import start_broker
 from bench.publisher import METRICS_PER_MESSAGE, flood
 from bench.results import Figure
 from bridge.config import load_settings
@@ -31,7 +32,6 @@ from bridge.service import BridgeService
 from sparkplug.host import HostApplication
 from sparkplug.host_registry import UpdateBatch
 from sparkplug.proto import pb
-from tests.support.mosquitto import Mosquitto
 
 IDLE_S = 3.0
 
@@ -89,20 +89,40 @@ def bench_plant(group: str) -> str:
 
 @dataclass(slots=True)
 class Run:
+    """Samples taken, wall and process CPU time from the first to the last. Process CPU time covers
+    every thread of the subscriber (paho's, the bridge's and the rest) and nothing of the broker or
+    the publisher; it is read at the first and at the expected last sample only (a system call)."""
+
+    expected: int = 0
     metrics: int = 0
     first: float = 0.0
     last: float = 0.0
+    cpu_first: float = 0.0
+    cpu_last: float = 0.0
 
-    def add(self, n: int, at: float | None = None) -> None:
-        now = time.perf_counter() if at is None else at
+    def add(self, n: int) -> None:
+        now = time.perf_counter()
         if not self.metrics:
             self.first = now
+            self.cpu_first = time.process_time()
         self.last = now
         self.metrics += n
+        if self.metrics >= self.expected and not self.cpu_last:
+            self.cpu_last = time.process_time()
+
+    def finish(self) -> None:
+        """Samples lost: the expected last never came; the CPU time now is the closest reading."""
+        if not self.cpu_last and self.metrics:
+            self.cpu_last = time.process_time()
 
     @property
     def rate(self) -> float:
         span = self.last - self.first
+        return self.metrics / span if span > 0 else 0.0
+
+    @property
+    def cpu_rate(self) -> float:
+        span = self.cpu_last - self.cpu_first
         return self.metrics / span if span > 0 else 0.0
 
 
@@ -123,10 +143,11 @@ def _drain(run: Run, expected: int, done: Any) -> None:
             seen, idle = run.metrics, time.monotonic()
         elif done.is_set() and time.monotonic() - idle > IDLE_S:
             break
+    run.finish()
 
 
 def bare_paho(port: int, count: int) -> Run:
-    group, run = "bb" + uuid.uuid4().hex[:8], Run()
+    group, run = "bb" + uuid.uuid4().hex[:8], Run(expected=count * METRICS_PER_MESSAGE)
     subscribed = threading.Event()
 
     def on_message(_c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
@@ -166,7 +187,7 @@ def bridge(port: int, count: int, tmp: Path) -> tuple[Run, dict[str, float]]:
         log_level="WARNING",
     )
     service = BridgeService(settings, sink=JsonlFileSink(tmp / group / "events.jsonl", fsync=False))
-    run = Run()
+    run = Run(expected=(count + 1) * METRICS_PER_MESSAGE)
     inner = service.pipeline.ingest
 
     def timed_ingest(chunk: Chunk) -> None:
@@ -195,7 +216,7 @@ def bridge(port: int, count: int, tmp: Path) -> tuple[Run, dict[str, float]]:
 
 def host_only(port: int, count: int) -> Run:
     """Our HostApplication with an on_batch that only counts: what the bridge's ingest is built on."""
-    group, run = "bh" + uuid.uuid4().hex[:8], Run()
+    group, run = "bh" + uuid.uuid4().hex[:8], Run(expected=count * METRICS_PER_MESSAGE)
 
     def on_batch(batch: UpdateBatch) -> None:
         if batch.message_type == "DDATA":
@@ -223,8 +244,7 @@ def run(count: int = 50_000, rounds: int = 3) -> list[dict[str, object]]:
     ours: list[tuple[Run, dict[str, float]]] = []
     with tempfile.TemporaryDirectory(prefix="bench-bridge-") as tmp_name:
         tmp = Path(tmp_name)
-        broker = Mosquitto(workdir=tmp / "mosquitto")
-        broker.start()
+        broker = start_broker(tmp / "mosquitto")
         try:
             for _ in range(rounds):
                 bare.append(bare_paho(broker.port, count))
@@ -244,6 +264,14 @@ def run(count: int = 50_000, rounds: int = 3) -> list[dict[str, object]]:
     return [
         Figure(
             name, best.rate, "metrics/s", "bare paho subscriber (FromString)", best_bare.rate, note
+        ).as_json(),
+        Figure(
+            "bridge ingest to windows (CPU)",
+            max(r[0].cpu_rate for r in ours),
+            "metrics/cpu-s",
+            "bare paho subscriber (process CPU)",
+            max(r.cpu_rate for r in bare),
+            "process CPU time (all threads of the subscriber), best of each",
         ).as_json(),
         Figure(
             "bridge ingest vs host alone",
