@@ -50,8 +50,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--orders",
         type=lambda text: [float(q) for q in text.split(",")],
-        help="order quantities per CNC cell (or for the batch line), e.g. 60,120 (default: cnc 1000, batch "
-        "1900,950,1900)",
+        help="order quantities per CNC cell (or for the batch line), e.g. 60,120 "
+        "(default: cnc 200,400, batch 1900,950,1900)",
     )
     p.add_argument("--no-live", action="store_true", help="plain progress lines instead of the live view")
     p.set_defaults(func=_demo)

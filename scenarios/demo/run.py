@@ -33,10 +33,9 @@ from uns_model.resolver import PlantResolver
 log = logging.getLogger("uns.demo")
 REPO = Path(__file__).resolve().parents[2]
 PLANTS = {"cnc": REPO / "scenarios/plants/cnc_shop.yaml", "batch": REPO / "scenarios/plants/batch_plant.yaml"}
-# One order per CNC cell, larger than a shift makes: the bridge books a window's parts on the order
-# current at the window's end, so parts made before an order change in the same window would land on
-# the next order (see the demo's report); batch orders are whole lots of 950 units.
-QUANTITIES = {"cnc": [1000.0], "batch": [1900.0, 950.0, 1900.0]}
+# Orders per line-1 CNC cell (about 70 parts an hour each): the first completes within an 8-hour shift,
+# the second runs to its end; batch orders are whole lots of 950 units.
+QUANTITIES = {"cnc": [200.0, 400.0], "batch": [1900.0, 950.0, 1900.0]}
 HOST_ID = "uns-bridge"
 BIRTH_HOLD_S = 5.0  # the bridge holds a DBIRTH's values this long (bridge.service.BIRTH_HOLD_S)
 MES_USER = "scada"
