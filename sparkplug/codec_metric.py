@@ -87,7 +87,8 @@ def _convert(m: PbMetric, datatype: DataType, which: str) -> Any:
 
 
 # HasField on the expected member costs about a third of WhichOneof, so the decoders below try it
-# first and only fall back to WhichOneof when the value is elsewhere (or absent, or wrong).
+# first and only fall back to WhichOneof when the value is elsewhere (or absent, or wrong). Plain and
+# signed decoders read the field first: a truthy read needs no HasField at all.
 def _scalar_decoder(datatype: DataType) -> MetricDecoder:
     accepted = SCALAR_FIELDS_ACCEPTED[datatype]
     field = SCALAR_FIELD[datatype]
@@ -101,8 +102,9 @@ def _scalar_decoder(datatype: DataType) -> MetricDecoder:
         sign = 1 << (bits - 1)
 
         def decode_signed(m: PbMetric) -> Any:
-            if has(m, field):
-                return ((get(m) & mask) ^ sign) - sign
+            # An absent proto2 field reads 0: a non-zero read proves presence without HasField.
+            if (v := get(m)) or has(m, field):
+                return ((v & mask) ^ sign) - sign
             return _slow_path(m, datatype, accepted, field)
 
         return decode_signed
@@ -110,8 +112,8 @@ def _scalar_decoder(datatype: DataType) -> MetricDecoder:
     if convert is identity:
 
         def decode_plain(m: PbMetric) -> Any:
-            if has(m, field):
-                return get(m)
+            if (v := get(m)) or has(m, field):
+                return v
             return _slow_path(m, datatype, accepted, field)
 
         return decode_plain
