@@ -113,7 +113,7 @@ class BatchLine:
         if self.mixer is not None and self.mixer.able:
             self._charge(self.mixer, t, dt)
         first = self.mixer or self.reactor or self.filler
-        if first is not None and first.batch is None and first.able and self.queue:
+        if first is not None and first.batch is None and first.able and not first.frozen and self.queue:
             first.take(self._new_batch(t), "charge" if first is self.mixer else "react")
         pending = bool(self.queue) or any(s.batch is not None for s in self.stages)
         for s in self.stages:
@@ -175,11 +175,11 @@ class BatchLine:
             s.elapsed += dt
             if s.elapsed >= self.recipe.mix_s:
                 s.phase = "hold"
-        if s.phase == "hold":
+        if s.phase == "hold" and not s.frozen:  # a lot moves on only between reachable stages
             nxt = self.reactor or self.filler
             if nxt is None:
                 self._finish(s, t)
-            elif nxt.batch is None and nxt.able:
+            elif nxt.batch is None and nxt.able and not nxt.frozen:
                 nxt.take(s.release(), "react" if nxt is self.reactor else "fill")
 
     def _react(self, s: Stage, t: float, dt: float) -> None:
@@ -189,10 +189,10 @@ class BatchLine:
             s.elapsed += dt
             if s.elapsed >= self.recipe.react_s:
                 s.phase = "hold"
-        if s.phase == "hold":
+        if s.phase == "hold" and not s.frozen:
             if self.filler is None:
                 self._finish(s, t)
-            elif self.filler.batch is None and self.filler.able:
+            elif self.filler.batch is None and self.filler.able and not self.filler.frozen:
                 self.filler.take(s.release(), "fill")
 
     def _fill(self, s: Stage, t: float, dt: float) -> None:
@@ -211,7 +211,10 @@ class BatchLine:
             b.good += not scrap
             s.ctx.truth.produced(s.ctx.path, b.order, good=int(not scrap), scrap=int(scrap))
         if b.filled >= b.units:
-            self._finish(s, t)
+            if s.frozen:  # filled, but the lot is closed only once the DCS is back
+                s.phase = "hold"
+            else:
+                self._finish(s, t)
 
     def _finish(self, s: Stage, t: float) -> None:
         b = s.release()

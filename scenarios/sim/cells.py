@@ -103,6 +103,8 @@ class CellSim:
         for ref in ctx.role("runtime_hours"):
             self.hours[ref.path] = ctx.initial.get(ref.path, 0.0)
         self._restarted: set[int] = set()
+        #: Its server's PLC is restarting: it may work on, but takes no new order or lot.
+        self.frozen = False
         ctx.truth.register_cell(ctx.path, ctx.device.cell.workcenter)
         for ref in ctx.device.tags:
             self.values[ref.path] = _zero(ref.tag.datatype)

@@ -29,15 +29,20 @@ class CncCell(CellSim):
         self._temp_ref = ctx.mirrored("temp")
         self._alarm_ref = next((r for r in ctx.role("alarm") if "temp" in r.path.lower()), None)
         self._material = [r for r in ctx.role("consumption") if isinstance(r.tag, ConsumptionTag)]
+        self.done = False  # the order is complete, the next one not released yet
         self._next_order(0.0)
 
     def assign_order(self, ref: str, qty: float, t: float) -> None:
         """Queue an order; an idle cell sets up for it at once."""
         self.queue.append(OrderSpec(ref=ref, qty=qty))
-        if self.order is None:
+        if self.order is None and not self.frozen:
             self._next_order(t)
 
     def _next_order(self, t: float) -> None:
+        if self.frozen:  # the MES cannot reach the cell: the finished order stays shown until it can
+            self.done = True
+            return
+        self.done = False
         if self.queue:
             spec = self.queue.popleft()
             self.order, self.target, self.good_in_order = spec.ref, spec.qty, 0
@@ -66,6 +71,8 @@ class CncCell(CellSim):
     def step(self, t: float, dt: float, active: list[Disturbance]) -> None:
         if self.planned is not None and t >= self.planned_until:
             self.planned = None
+        if not self.frozen and (self.done or (self.order is None and self.queue)):
+            self._next_order(t)
         down = self.breakdown(active)
         if self.powered_off(active, t):
             self.activity = "powered_off"
@@ -77,7 +84,7 @@ class CncCell(CellSim):
             self.activity = "break"
         elif self.planned is not None:
             self.activity = self.planned
-        elif self.order is None:
+        elif self.order is None or self.done:
             self.activity = "no_order"
         else:
             self.activity = "running"
@@ -93,11 +100,11 @@ class CncCell(CellSim):
 
     def _cut(self, t: float, dt: float) -> None:
         self.progress += dt / self.cycle
-        while self.progress >= 1.0 and self.order is not None:
+        while self.progress >= 1.0 and self.order is not None and not self.done:
             self.progress -= 1.0
             self.cycle = self._draw_cycle()
             self._part_done(t)
-        if self.order is None:
+        if self.order is None or self.done:
             self.progress = 0.0
 
     def _part_done(self, t: float) -> None:

@@ -19,7 +19,12 @@ _CHOICES: dict[str, tuple[tuple[str, str | None], ...]] = {
     "overtemp": (("unplanned_stop", r"temperature"), ("unplanned_stop", r"breakage|failure|fault")),
     "material": (("unplanned_stop", r"material"), ("unplanned_stop", None)),
     "idle": (("unplanned_stop", r"idle|starv|waiting"), ("unplanned_stop", None)),
-    "powered_off": (("unknown", None),),
+    "powered_off": (
+        ("unplanned_stop", r"plc|controller|communication"),
+        ("unknown", None),
+        ("unplanned_stop", r"fault|failure"),
+        ("unplanned_stop", None),
+    ),
 }
 
 ACTIVITIES: tuple[str, ...] = tuple(_CHOICES)
@@ -42,8 +47,8 @@ class StateCodes:
             raise ValueError("the state table has no 'running' code; a simulated cell needs one")
         for activity in ACTIVITIES:
             if activity not in self._codes:
-                fallback = "running" if activity == "powered_off" else "breakdown"
-                self._codes[activity] = self._codes.get(fallback, self._codes["running"])
+                # A cell that cannot say why it stopped still reports a stop, never 'running'.
+                self._codes[activity] = self._codes.get("breakdown", self._codes["running"])
 
     def _pick(self, choices: tuple[tuple[str, str | None], ...]) -> int | None:
         for kind, pattern in choices:

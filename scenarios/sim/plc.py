@@ -56,6 +56,7 @@ class SimulatedPlant:
         ports: dict[str, int] | None = None,
         model_ports: bool = False,
         clock: Literal["wall", "sim"] = "wall",
+        settle_s: float = 0.0,
     ) -> None:
         self.plant = plant if isinstance(plant, PlantModel) else load_plant(plant)
         per_s = 1000.0 / time_scale if clock == "wall" and time_scale > 0 else 1000.0
@@ -83,6 +84,11 @@ class SimulatedPlant:
                     self.plcs[key] = ModbusPlc(line_place.path, conn, refs, host, port)
         self.restarts = 0
         self._started = False
+        #: Wall seconds an order/lot change (or the last counts before a PLC restart) stays served on its
+        #: own before time goes on: longer than a client's sampling interval, so that no client ever sees
+        #: the change in the same update as the production that follows it. 0: no hold.
+        self.settle_s = settle_s if time_scale > 0 else 0.0
+        self._hold_until = 0.0
 
     # --- life cycle ------------------------------------------------------------------------------------
 
@@ -132,12 +138,18 @@ class SimulatedPlant:
         """Step the process without sleeping (by steps or up to a sim time), then serve the result.
 
         Servers follow the process at each publish only: a jump over a whole PLC outage resets the
-        counters but never takes the server down (clients see an outage only if a publish falls in it)."""
+        counters but never takes the server down (clients see an outage only if a publish falls in it).
+        With `settle_s`, stepping to `until_s` stops at an order/lot change or before a PLC restart, and
+        the next calls do nothing for `settle_s` wall seconds (time catches up after)."""
         if steps is not None:
             self.process.step(steps)
         if until_s is not None:
-            self.process.run_until(until_s)
+            if self.settle_s > 0 and time.monotonic() < self._hold_until:
+                return
+            self.process.run_until(until_s, settle=self.settle_s > 0)
         await self.publish()
+        if self.settle_s > 0 and self.process.barrier:
+            self._hold_until = time.monotonic() + self.settle_s
 
     async def run(self, duration_s: float | None = None, *, tick_s: float = 0.1) -> None:
         """Follow the wall clock at `time_scale` (sim s per wall s) until `duration_s` sim seconds

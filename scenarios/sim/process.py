@@ -61,6 +61,7 @@ class PlantProcess:
         self._names: dict[str, list[str]] = {}
         self._build()
         self._disturbances = [(self.cell_path(d.cell), d) for d in self.scenario.disturbances]
+        self.barrier = False
         for path, d in self._disturbances:
             self._check(path, d)
 
@@ -138,26 +139,54 @@ class PlantProcess:
         now = self.t if t is None else t
         out: dict[str, list[Disturbance]] = {}
         for path, d in self._disturbances:
-            length = d.outage_s if isinstance(d, PlcRestart) else d.duration_s
+            length = d.outage_s + d.resume_s if isinstance(d, PlcRestart) else d.duration_s
             if d.at_s <= now < d.at_s + length:
                 out.setdefault(path, []).append(d)
         return out
 
     def step(self, n: int = 1) -> None:
-        """Advance n steps of `step_s` sim seconds, as fast as the CPU goes."""
+        """Advance n steps of `step_s` sim seconds, as fast as the CPU goes.
+
+        `barrier` tells after each step whether the values must be served before the next step: an
+        order or lot changed (a PLC sets them before it works on them), or a PLC restart starts next
+        (its last counts are shown before they are reset)."""
         for _ in range(n):
             active = self.active()
+            frozen = self.frozen_connections(active)
+            before = self._orders_and_lots()
             for cell in self._standalone:
+                cell.frozen = bool(frozen.intersection(cell.ctx.connections))
                 cell.step(self.t, self.dt, active.get(cell.ctx.path, []))
             for line in self.lines.values():
+                for stage in line.stages:
+                    stage.frozen = bool(frozen.intersection(stage.ctx.connections))
                 line.step(self.t, self.dt, active)
             self.t += self.dt
             self.truth.sim_s = self.t
+            self.barrier = before != self._orders_and_lots() or any(
+                isinstance(d, PlcRestart) and self.t <= d.at_s < self.t + self.dt
+                for _p, d in self._disturbances
+            )
 
-    def run_until(self, sim_s: float) -> None:
-        """Step until the sim clock reaches sim_s (no-op when it is already there)."""
+    def _orders_and_lots(self) -> list[tuple[str | None, str | None]]:
+        return [(c.order, c.lot) for c in self.cells.values()]
+
+    def frozen_connections(self, active: dict[str, list[Disturbance]]) -> set[str]:
+        """'<line path>:<connection>' of every server whose PLC is restarting (outage and resume): no
+        cell it serves changes order or lot meanwhile, since nobody could tell which counts are whose."""
+        out: set[str] = set()
+        for path, dists in active.items():
+            if any(isinstance(d, PlcRestart) for d in dists):
+                out.update(self.cells[path].ctx.connections)
+        return out
+
+    def run_until(self, sim_s: float, *, settle: bool = False) -> None:
+        """Step until the sim clock reaches sim_s (no-op when it is already there); with `settle`, stop
+        early after a step that set the barrier, so that its values are served on their own."""
         while self.t + 1e-9 < sim_s:
             self.step()
+            if settle and self.barrier:
+                return
 
     # --- reading -------------------------------------------------------------------------------------
 
@@ -180,7 +209,7 @@ class PlantProcess:
         """Connections whose PLC is restarting now: their servers must not answer."""
         down: set[ConnKey] = set()
         for path, dists in self.active().items():
-            if any(isinstance(d, PlcRestart) for d in dists):
+            if any(isinstance(d, PlcRestart) and self.t < d.at_s + d.outage_s for d in dists):
                 down |= self.connections_of(path)
         return down
 

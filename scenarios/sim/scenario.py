@@ -93,10 +93,17 @@ class QualityDeviation(_Disturbance):
 
 
 class PlcRestart(_Disturbance):
-    """The cell's PLC restarts: its servers stop answering for `outage_s`, its counters restart at 0."""
+    """The cell's PLC restarts: its servers stop answering for `outage_s`, its counters restart at 0.
+
+    The cell is stopped from the start of the outage until `resume_s` after its server is back (the PLC
+    boots, the machine is brought back); meanwhile no cell served by that server changes order or lot,
+    as an MES does not release work to a machine it cannot reach."""
 
     kind: Literal["plc_restart"] = "plc_restart"
     outage_s: float = Field(default=120.0, gt=0, description="sim seconds the server does not answer")
+    resume_s: float = Field(
+        default=60.0, ge=0, description="sim seconds the cell stays stopped after its server is back"
+    )
 
 
 Disturbance = Annotated[
