@@ -10,6 +10,8 @@ import pytest
 
 from tests.support.mosquitto import Mosquitto
 
+pytest_plugins = ["tests.sparkplug_fixtures"]
+
 
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:

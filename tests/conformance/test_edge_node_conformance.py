@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,25 +13,9 @@ from sparkplug.edge_node import EdgeNode
 from sparkplug.edge_node_model import MetricDef
 from sparkplug.errors import SparkplugError
 from sparkplug.proto import pb
-from tests.conformance.wire import WAIT, Wire, metrics_by_name, retained, state_payload
+from tests.conformance.wire import WAIT, metrics_by_name, retained, state_payload
 
 tck = pytest.mark.tck
-
-
-@pytest.fixture
-def wire(broker) -> Iterator[Wire]:
-    w = Wire(broker.host, broker.port)
-    yield w
-    w.close()
-
-
-@pytest.fixture
-def nodes() -> Iterator[list[EdgeNode]]:
-    made: list[EdgeNode] = []
-    yield made
-    for n in made:
-        if n._client.is_connected():
-            n.stop()
 
 
 def make_node(nodes, broker, uid, **kw) -> EdgeNode:

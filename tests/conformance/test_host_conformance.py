@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -24,22 +23,6 @@ from tests.support.mosquitto import Mosquitto
 
 tck = pytest.mark.tck
 I64, BOOL, DBL, I32 = DataType.Int64, DataType.Boolean, DataType.Double, DataType.Int32
-
-
-@pytest.fixture
-def wire(broker) -> Iterator[Wire]:
-    w = Wire(broker.host, broker.port)
-    yield w
-    w.close()
-
-
-@pytest.fixture
-def hosts() -> Iterator[list[HostApplication]]:
-    made: list[HostApplication] = []
-    yield made
-    for h in made:
-        if h._client.is_connected():
-            h.stop()
 
 
 def make_host(hosts, broker, uid, got: Collector, **kw) -> HostApplication:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
@@ -17,22 +15,6 @@ from sparkplug.host import HostApplication
 from sparkplug.host_registry import NodeBirth, RebirthRequested, UpdateBatch
 from sparkplug.proto import pb
 from tests.conformance.wire import WAIT, Collector, Wire, metrics_by_name, state_payload
-
-
-@pytest.fixture
-def wire(broker) -> Iterator[Wire]:
-    w = Wire(broker.host, broker.port)
-    yield w
-    w.close()
-
-
-@pytest.fixture
-def cleanup() -> Iterator[list[Any]]:
-    things: list[Any] = []
-    yield things
-    for t in things:
-        if t._client.is_connected():
-            t.stop()
 
 
 def node_for(broker_url: str, uid: str, cleanup, **kw) -> EdgeNode:

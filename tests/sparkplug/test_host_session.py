@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -16,22 +15,6 @@ from sparkplug.proto import pb
 from tests.conformance.wire import WAIT, Collector, Wire, sp
 
 I64, BOOL, DBL, I32, STR = DataType.Int64, DataType.Boolean, DataType.Double, DataType.Int32, DataType.String
-
-
-@pytest.fixture
-def wire(broker) -> Iterator[Wire]:
-    w = Wire(broker.host, broker.port)
-    yield w
-    w.close()
-
-
-@pytest.fixture
-def hosts() -> Iterator[list[HostApplication]]:
-    made: list[HostApplication] = []
-    yield made
-    for h in made:
-        if h._client.is_connected():
-            h.stop()
 
 
 def start_host(hosts, url, uid, got, **kw) -> HostApplication:
