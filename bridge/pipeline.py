@@ -100,6 +100,9 @@ class Pipeline:
             self.flows.append(_Flow(engine, rule, [t for t, _, _ in members], mask))
             if cp is not None:
                 log.info("flow %s resumes after window %s", contract, cp.window_id)
+        for f in self.flows:
+            if isinstance(f.rule, ProductionRule):
+                f.rule.before_finished = self._final_consumption
         cells: dict[str, list[TagInfo]] = {}
         for f in self.flows:
             for t in f.members:
@@ -176,6 +179,15 @@ class Pipeline:
         for flow in self.flows:
             found.update(flow.engine.last_at_or_before(tags, t_ms))
         return found
+
+    def _final_consumption(self, cell: str, order: str, t_ms: int) -> None:
+        """Before an order's goods_finished: its consumption up to the change, from the open window of
+        the material flow (longer than production's, so it has not closed yet); same transaction,
+        same ordering key (`order:<ref>`), queued ahead of the completion."""
+        for flow in self.flows:
+            if isinstance(flow.rule, MaterialRule) and cell in flow.rule.cells:
+                steps, counters = flow.engine.counter_steps_until(t_ms)
+                flow.rule.final_at(cell, order, t_ms, flow.engine.open_start_ms, counters, steps)
 
     def _inject(self, tag: int, ts: int, value: float) -> None:
         """A noted counter sample back to the engines whose open window it belongs to (at start)."""

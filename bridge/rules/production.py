@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,6 +15,7 @@ from uns_model.events import GoodsFinishedV2, ProductionReported
 from uns_model.tags import CounterTag
 
 CONTRACT = "production_reported"
+BeforeFinished = Callable[[str, str, int], None]
 _NONE: tuple[I64, F64] = (np.empty(0, np.int64), np.empty(0, np.float64))
 
 
@@ -39,6 +41,9 @@ class ProductionRule:
     def __init__(self, ctx: RuleContext, *, goods_finished: bool = True) -> None:
         self.ctx = ctx
         self.goods_finished = goods_finished
+        self.before_finished: BeforeFinished | None = None
+        """Called with (cell, order, change time) right before a goods_finished is made: the pipeline
+        reports the order's consumption up to the change there, ahead of the completion."""
         cells: dict[str, _Cell] = {}
         for tag in ctx.index.tags:
             if tag.role not in ("good_count", "scrap_count") or tag.ref.workcenter is None:
@@ -133,6 +138,8 @@ class ProductionRule:
             self.ctx.metrics.events_unattributed.inc(rule="goods_finished")
             self.ctx.log_once(c.path, "no_order_finished", f"lot {lot} finished without a known order")
             return
+        if self.before_finished is not None:
+            self.before_finished(c.path, order, at)
         # The order's finished total on this cell makes a second equal completion a new fact (v2 id).
         key = f"fin:goods_finished:{c.path}"
         done: dict[str, float] = dict(self.ctx.state.get(key) or {})

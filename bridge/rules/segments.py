@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -91,13 +92,20 @@ class Segments:
             "through": through,
         }
 
-    def advance(self, end_ms: int, steps: Steps, totals: Totals) -> list[Run] | None:
+    def peek(self, end_ms: int, steps: Steps, totals: Totals) -> list[Run] | None:
+        """What `advance` would return for these increments, changing nothing (a final report of an
+        order at its change, before the window that holds the change closes)."""
+        return self.advance(end_ms, steps, totals, save=False)
+
+    def advance(self, end_ms: int, steps: Steps, totals: Totals, *, save: bool = True) -> list[Run] | None:
         """Book this close's increments (any times up to end_ms); None when this window was applied.
 
         `totals` (counter key -> (delta, running total)) keeps the books exact across a crash between
         the rule state and the window checkpoint: what was booked is remembered as running totals.
         """
         st = self._load(totals)
+        if not save:
+            st = copy.deepcopy(st)
         through = int(st["through"])  # type: ignore[call-overload]
         if end_ms <= through:
             return None
@@ -164,6 +172,8 @@ class Segments:
             while len(table) > KEEP:
                 oldest = next(k for k in table if k != run_values[-1])
                 del table[oldest]
+        if not save:
+            return out
         self._state.set(
             self._key,
             {

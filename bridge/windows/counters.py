@@ -31,6 +31,8 @@ import numpy as np
 
 from bridge.windows.buffers import F64, I32, I64
 
+Bools = np.ndarray[tuple[int], np.dtype[np.bool_]]
+
 log = logging.getLogger(__name__)
 
 
@@ -122,6 +124,29 @@ class CounterBank:
             res.step_delta = np.concatenate([x[2] for x in steps]).astype(np.float64, copy=False)
         return res
 
+    def _deltas(
+        self, pos: I32, ts: I64, value: F64, starts: I64, counts: I64
+    ) -> tuple[F64, Bools, Bools, F64]:
+        """Increments of sorted samples against the state, without changing it: (d, wrap, reset, prev)."""
+        s = self.state
+        nonempty = counts > 0
+        st = starts[nonempty]
+        prev = np.empty_like(value)
+        prev[1:] = value[:-1]
+        prev[st] = s.last_value[nonempty]
+        d = value - prev
+        down = d < 0
+        wrap = reset = np.zeros(value.shape[0], np.bool_)
+        if down.any():
+            r = self.rollover[pos]
+            wrap = down & (r > 0) & (prev >= r * self.threshold) & (value < r * (1.0 - self.threshold))
+            reset = down & ~wrap
+            d = np.where(wrap, r - prev + value, d)
+            d = np.where(reset, value, d)
+        # No baseline (first value ever): the sample only sets it.
+        d = np.where(np.isnan(prev), 0.0, d)
+        return d, wrap, reset, prev
+
     def _apply(self, pos: I32, ts: I64, value: F64, starts: I64, counts: I64) -> tuple[CounterDeltas, F64]:
         """The increments of sorted samples (and the state after them); pending is left alone."""
         s = self.state
@@ -138,23 +163,11 @@ class CounterBank:
         rolls = np.zeros(n, np.int64)
         if pos.shape[0]:
             nonempty = counts > 0
-            st = starts[nonempty]
-            prev = np.empty_like(value)
-            prev[1:] = value[:-1]
-            prev[st] = s.last_value[nonempty]
-            d = value - prev
-            down = d < 0
-            if down.any():
-                r = self.rollover[pos]
-                wrap = down & (r > 0) & (prev >= r * self.threshold) & (value < r * (1.0 - self.threshold))
-                reset = down & ~wrap
-                d = np.where(wrap, r - prev + value, d)
-                d = np.where(reset, value, d)
+            d, wrap, reset, prev = self._deltas(pos, ts, value, starts, counts)
+            if wrap.any() or reset.any():
                 rolls = np.bincount(pos[wrap], minlength=n).astype(np.int64)
                 resets = np.bincount(pos[reset], minlength=n).astype(np.int64)
                 reset_info = (pos[reset], ts[reset], prev[reset], value[reset])
-            # No baseline (first value ever): the sample only sets it.
-            d = np.where(np.isnan(prev), 0.0, d)
             step = np.asarray(np.bincount(pos, weights=d, minlength=n), np.float64)
             en = starts[nonempty] + counts[nonempty] - 1
             s.last_value[nonempty] = value[en]
@@ -174,6 +187,32 @@ class CounterBank:
                 float(reset_info[3][0]),
             )
         return CounterDeltas(step, s.total.copy(), resets, rolls, *reset_info), d
+
+    def peek(self, pos: I32, ts: I64, value: F64, starts: I64, counts: I64, until_ms: int) -> CounterDeltas:
+        """What a close would hand out for these sorted samples (the open window's, up to `until_ms`) and
+        the late increments stamped at or before `until_ms`, without changing anything: the steps
+        (window ones first, then late ones, as a close orders them), `delta` per counter and `total`
+        as the running total at the last close plus `delta`. For a final report at an order change."""
+        n = self.n
+        if pos.shape[0]:
+            d, _, _, _ = self._deltas(pos, ts, value, starts, counts)
+        else:
+            d = np.empty(0, np.float64)
+        moved = d != 0
+        parts = [(pos[moved], ts[moved], d[moved])]
+        for lp, lt, ld in self._late:
+            ok = lt <= until_ms
+            parts.append((lp[ok], lt[ok], ld[ok]))
+        sp = np.concatenate([x[0] for x in parts]).astype(np.int32, copy=False)
+        sts = np.concatenate([x[1] for x in parts]).astype(np.int64, copy=False)
+        sd = np.concatenate([x[2] for x in parts]).astype(np.float64, copy=False)
+        delta = np.asarray(np.bincount(sp, weights=sd, minlength=n), np.float64)
+        base = self.state.total - self.state.pending
+        empty = np.empty(0, np.float64)
+        return CounterDeltas(
+            delta, base + delta, np.zeros(n, np.int64), np.zeros(n, np.int64),
+            np.empty(0, np.int32), np.empty(0, np.int64), empty, empty, sp, sts, sd,
+        )  # fmt: skip
 
     def apply_late(self, pos: I32, ts: I64, value: F64) -> int:
         """Absorb late samples (any order) into `pending`; returns how many carried new information."""

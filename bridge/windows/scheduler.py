@@ -204,6 +204,31 @@ class TumblingWindows:
                 out[tag] = (int(view.ts[best]), float(view.value[best]))
         return out
 
+    def counter_steps_until(
+        self, t_ms: int
+    ) -> tuple[dict[int, tuple[I64, F64]], dict[int, tuple[float, float]]]:
+        """What the close of the open window would book for the counters, counting only the samples
+        stamped at or before t_ms (and the late increments up to t_ms), without changing anything:
+        (global tag -> (times, quantities) of its increments, global tag -> (delta, running total)),
+        in the shape a close hands the rules. For the final report of an order at its change."""
+        self.flush()
+        view = self.buffer.view()
+        cpos = self._counter_pos[view.tag] if len(view) else np.empty(0, np.int32)
+        sel = (cpos >= 0) & (view.ts <= t_ms) if len(view) else np.empty(0, np.bool_)
+        pos, ts, value = cpos[sel], view.ts[sel], view.value[sel]
+        order = np.lexsort((ts, pos))  # stable: equal times keep arrival order, as a close sorts them
+        pos, ts, value = pos[order].astype(np.int32), ts[order], value[order]
+        counts = np.bincount(pos, minlength=self.n_counter).astype(np.int64)
+        starts = np.cumsum(counts) - counts
+        res = self.counters.peek(pos, ts, value, starts, counts, t_ms)
+        glob = self.tags[self._counter_slice]
+        totals = {int(glob[i]): (float(res.delta[i]), float(res.total[i])) for i in range(self.n_counter)}
+        steps: dict[int, tuple[I64, F64]] = {}
+        for i in np.unique(res.step_counter).tolist():
+            mine = res.step_counter == i
+            steps[int(glob[i])] = (res.step_ts[mine], res.step_delta[mine])
+        return steps, totals
+
     def due(self, now_ms: int) -> bool:
         """True when the open window's end + grace has passed."""
         return self.open_end_ms + self.spec.grace_ms <= now_ms
