@@ -88,6 +88,7 @@ async def run(args: argparse.Namespace) -> int:
         ports=ports,
         model_ports=not ports,
         clock="sim",  # the truth on the sim clock; wall_map says when the PLCs showed each moment
+        settle_s=args.settle_ms / 1000.0,
     )
     await plant.start()
     _write(out / "endpoints.json", plant.endpoints())
@@ -163,6 +164,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--expect-orders", type=int, default=0)
     p.add_argument("--expect-devices", type=int, default=0, help="wait for this many DBIRTHs first")
     p.add_argument("--order-timeout", type=float, default=30.0)
+    p.add_argument(
+        "--settle-ms",
+        type=float,
+        default=0.0,
+        help="wall ms an order/lot change is served alone before production goes on (> the edge's poll_ms)",
+    )
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("asyncua", "pymodbus"):

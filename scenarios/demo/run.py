@@ -25,6 +25,7 @@ from scenarios.demo.odoo_setup import OdooTarget, Plan, plan_shift, start_sandbo
 from scenarios.demo.probe import Namespace, metrics
 from scenarios.sim.defaults import default_scenario
 from scenarios.sim.plc import connection_key
+from scenarios.sim.scenario import PlcRestart, Scenario
 from scenarios.sim.truth import GroundTruth
 from uns_model.loader import load_plant
 from uns_model.plant import OpcUaConnection, PlantModel
@@ -39,6 +40,11 @@ QUANTITIES = {"cnc": [200.0, 400.0], "batch": [1900.0, 950.0, 1900.0]}
 HOST_ID = "uns-bridge"
 BIRTH_HOLD_S = 5.0  # the bridge holds a DBIRTH's values this long (bridge.service.BIRTH_HOLD_S)
 MES_USER = "scada"
+#: An order/lot change is served alone for this many edge polls before production goes on.
+SETTLE_POLLS = 3
+#: Wall seconds a restarted PLC's cell stays stopped after its server is back: the edge gateway's first
+#: reconnect comes 1 s after it lost the server (edge.config.Backoff), then 2 s later.
+RESUME_WALL_S = 4.0
 EXPLORER_USER = "explorer"
 
 
@@ -90,7 +96,7 @@ class Demo:
         ports: dict[str, int] = {}
         self.plant = self._demo_plant(source, ports)
         plant_file = self.run_dir / "plant.yaml"
-        scenario = default_scenario(self.plant).model_copy(update={"orders": {}})
+        scenario = _demo_scenario(default_scenario(self.plant), o.time_scale)
         (self.run_dir / "scenario.json").write_text(scenario.model_dump_json(indent=1), encoding="utf-8")
         if o.broker_url:
             parts = urlsplit(o.broker_url)
@@ -129,6 +135,7 @@ class Demo:
                 "-m", "scenarios.demo.plant_runner", "--plant", str(plant_file),
                 "--scenario", str(self.run_dir / "scenario.json"), "--seed", str(o.seed),
                 "--time-scale", str(o.time_scale), "--out", str(self.run_dir / "plant"),
+                "--settle-ms", str(SETTLE_POLLS * o.poll_ms),
                 "--ports", json.dumps(ports), "--broker-host", self.broker_host,
                 "--broker-port", str(self.broker_port), "--expect-orders", str(len(self.plan.orders)),
                 "--expect-devices", str(sum(len(n.devices) for n in PlantResolver(self.plant).edge_nodes())),
@@ -338,3 +345,16 @@ class Demo:
             self.broker.stop()
         if self.odoo is not None and self.opts.odoo is None:
             self.odoo.stop()
+
+
+def _demo_scenario(scenario: Scenario, time_scale: float) -> Scenario:
+    """The plant's default scenario without orders (the MES dispatches Odoo's), and each restarted
+    PLC's cell stopped until the edge gateway is back on its server: time runs `time_scale` times
+    faster than the gateway's reconnect delays, and nothing made in between could be told apart."""
+    disturbances = [
+        d.model_copy(update={"resume_s": max(d.resume_s, RESUME_WALL_S * time_scale)})
+        if isinstance(d, PlcRestart)
+        else d
+        for d in scenario.disturbances
+    ]
+    return scenario.model_copy(update={"orders": {}, "disturbances": disturbances})
