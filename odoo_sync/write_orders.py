@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from odoo_sync.errors import OdooPermanentError
 from odoo_sync.lookup import OrderChain, many2one_id, order_chain
 from odoo_sync.write_base import EPS, Outcome, WriteContext, post_note
 from odoo_sync.write_components import component_marker, settle_unreported
+from odoo_sync.write_guard import figure_marker, highest_written, is_news, is_stale, kept_detail, stale_detail
 from odoo_sync.write_scrap import lot_for, scrap
 from uns_model.events import GoodsFinished, GoodsFinishedV2, MaterialConsumed, ProductionReported
 
@@ -50,63 +52,100 @@ def set_qty_producing(ctx: WriteContext, mo_id: int, qty: float, extra: dict[str
         ctx.client.call(MO, "set_qty_producing", [mo_id])
 
 
+@dataclass(slots=True)
+class _Cell:
+    """Where a cell's good count goes on the open order, and the chain's figure for it Odoo shows now."""
+
+    last: bool
+    wo_id: int | None
+    shown: float
+    in_done: float
+    current: float
+
+
+def _cell_figure(
+    ctx: WriteContext, chain: OrderChain, mo: dict[str, Any] | None, e: ProductionReported
+) -> _Cell:
+    done = chain.produced_in_done
+    if mo is None:
+        return _Cell(True, None, done, done, 0.0)
+    last, wo_id = _is_last_operation(ctx, mo, e.workcenter)
+    if last or wo_id is None:
+        return _Cell(last, wo_id, done + float(mo["qty_producing"]), done, float(mo["qty_producing"]))
+    wo = ctx.client.read_one("mrp.workorder", wo_id, ["qty_produced", "workcenter_id"])
+    # The cell's count covers its work orders of the whole chain, like the order's count does.
+    done_ids = [int(o["id"]) for o in chain.done_orders]
+    earlier = (
+        ctx.client.search_read(
+            "mrp.workorder",
+            [("production_id", "in", done_ids), ("workcenter_id", "=", many2one_id(wo["workcenter_id"]))],
+            ["qty_produced"],
+        )
+        if done_ids
+        else []
+    )
+    in_done = sum(float(w["qty_produced"]) for w in earlier)
+    return _Cell(False, wo_id, in_done + float(wo["qty_produced"]), in_done, float(wo["qty_produced"]))
+
+
 def production_reported(ctx: WriteContext, e: ProductionReported) -> Outcome:
     chain = order_chain(ctx.client, e.external_work_order_id)
     mo = chain.open_order
-    done = chain.produced_in_done
-    out = Outcome(MO, chain.ids[-1:], changed=False)
+    out = Outcome(MO, [int(mo["id"])] if mo else chain.ids[-1:], changed=False)
+    cell = _cell_figure(ctx, chain, mo, e)
+    prior = highest_written(ctx, chain, "good", e.place)
+    if is_stale(e.good_quantity, prior):
+        assert prior is not None
+        what = f"good of {chain.ref} on {e.place}"
+        out.notes.append(
+            stale_detail(what, e.good_quantity, e.window_end_unix_ms, prior, cell.shown, e.event_id)
+        )
+        return out  # its scrap is covered by the later event's: cumulative scrap grows with the count
+    news = is_news(e.good_quantity, prior)
     if mo is None:
-        error = _closed_order(chain, e.good_quantity, done, "production report")
+        error = _closed_order(chain, e.good_quantity, cell.in_done, "production report")
         if error:
             raise error
-        out.notes.append(f"{chain.ref} is done with {done:g}; nothing to change")
+        out.notes.append(f"{chain.ref} is done with {cell.in_done:g}; nothing to change")
+    elif not news:
+        assert prior is not None
+        kept = kept_detail(f"good {e.place}", prior, cell.shown)
+        out.notes.extend([kept] if kept else [])
     else:
-        out.ids = [int(mo["id"])]
-        target = max(0.0, e.good_quantity - done)
-        last, wo_id = _is_last_operation(ctx, mo, e.workcenter)
-        if last:
-            if abs(float(mo["qty_producing"]) - target) > EPS:
+        target = max(0.0, e.good_quantity - cell.in_done)
+        if cell.last:
+            if abs(cell.current - target) > EPS:
                 set_qty_producing(ctx, int(mo["id"]), target)
                 out.changed = True
-                out.notes.append(f"{mo['name']} qty_producing {mo['qty_producing']:g} -> {target:g}")
+                out.notes.append(f"{mo['name']} qty_producing {cell.current:g} -> {target:g}")
             settled = settle_unreported(ctx, chain, mo)
             out.changed = out.changed or bool(settled)
             out.notes.extend(settled)
-        elif wo_id is not None:
-            wo = ctx.client.read_one("mrp.workorder", wo_id, ["qty_produced", "workcenter_id"])
-            # The cell's count covers its work orders of the whole chain, like the order's count does.
-            done_ids = [int(o["id"]) for o in chain.done_orders]
-            earlier = (
-                ctx.client.search_read(
-                    "mrp.workorder",
-                    [
-                        ("production_id", "in", done_ids),
-                        ("workcenter_id", "=", many2one_id(wo["workcenter_id"])),
-                    ],
-                    ["qty_produced"],
-                )
-                if done_ids
-                else []
-            )
-            target = max(0.0, e.good_quantity - sum(float(w["qty_produced"]) for w in earlier))
-            if abs(float(wo["qty_produced"]) - target) > EPS:
-                ctx.client.write("mrp.workorder", [wo_id], {"qty_produced": target})
-                out.changed = True
-                out.notes.append(f"work order {wo_id} qty_produced {wo['qty_produced']:g} -> {target:g}")
+        elif cell.wo_id is not None and abs(cell.current - target) > EPS:
+            ctx.client.write("mrp.workorder", [cell.wo_id], {"qty_produced": target})
+            out.changed = True
+            out.notes.append(f"work order {cell.wo_id} qty_produced {cell.current:g} -> {target:g}")
+    if mo is not None and news:
+        # Noted before the scrap step: a refused scrap must not leave the good figure unguarded.
+        _production_note(ctx, out.ids[0], e, chain)
     scrap_ids, scrapped = scrap(ctx, e, chain, mo)
     if scrapped:
         out.changed = True
         out.notes.append(f"stock.scrap {scrap_ids[-1]} ({scrapped:g})")
-    if out.changed:
-        post_note(
-            ctx.client,
-            MO,
-            out.ids[0],
-            e.event_id,
-            f"production_reported from {e.place} ({e.workcenter}): good {e.good_quantity:g}, "
-            f"scrap {e.scrap_quantity:g} for {chain.ref} so far",
-        )
+        _production_note(ctx, out.ids[0], e, chain)
     return out
+
+
+def _production_note(ctx: WriteContext, mo_id: int, e: ProductionReported, chain: OrderChain) -> None:
+    post_note(
+        ctx.client,
+        MO,
+        mo_id,
+        e.event_id,
+        f"production_reported from {e.place} ({e.workcenter}): good {e.good_quantity:g}, "
+        f"scrap {e.scrap_quantity:g} for {chain.ref} so far "
+        f"{figure_marker('good', e.place, e.good_quantity, e.window_end_unix_ms)}",
+    )
 
 
 def material_consumed(ctx: WriteContext, e: MaterialConsumed) -> Outcome:
@@ -121,7 +160,19 @@ def material_consumed(ctx: WriteContext, e: MaterialConsumed) -> Outcome:
         order="id",
     )
     consumed_done = sum(float(m[done_field]) for m in moves if m["state"] == "done")
+    shown = sum(float(m[done_field]) for m in moves if m["state"] != "cancel")
     mo = chain.open_order
+    prior = highest_written(ctx, chain, "consumed", e.place, e.component)
+    open_ids = [int(m["id"]) for m in moves if m["state"] not in ("done", "cancel")]
+    if is_stale(e.quantity, prior):
+        assert prior is not None
+        what = f"{e.component} consumed by {chain.ref} on {e.place}"
+        detail = stale_detail(what, e.quantity, e.window_end_unix_ms, prior, shown, e.event_id)
+        return Outcome("stock.move", open_ids, False, [detail])
+    if mo is not None and not is_news(e.quantity, prior):
+        assert prior is not None
+        kept = kept_detail(f"{e.component} consumed on {e.place}", prior, shown)
+        return Outcome("stock.move", open_ids, False, [kept] if kept else [])
     if mo is None:
         error = _closed_order(chain, e.quantity, consumed_done, f"consumption of {e.component}")
         if error:
@@ -174,7 +225,8 @@ def material_consumed(ctx: WriteContext, e: MaterialConsumed) -> Outcome:
         int(mo["id"]),
         e.event_id,
         f"material_consumed from {e.place} ({e.workcenter}): {e.component} {e.quantity:g} "
-        f"for {chain.ref} so far {component_marker(e.component)}",
+        f"for {chain.ref} so far {component_marker(e.component)} "
+        f"{figure_marker('consumed', e.place, e.quantity, e.window_end_unix_ms)}",
     )
     return out
 

@@ -57,7 +57,9 @@ class OdooWriter:
     to its backorder wizard) or close the order short.
 
     Every event is applied as lookup-then-write, so a second delivery of the same event finds what
-    the first one wrote and changes nothing. Odoo's AccessError, ValidationError, UserError and
+    the first one wrote and changes nothing. A cumulative figure (good quantity, consumption) below the
+    one the bridge wrote from a newer event is stale: delivered, nothing written, the receipt's detail
+    says so (odoo_sync.write_guard). Odoo's AccessError, ValidationError, UserError and
     MissingError become PermanentDeliveryError (with Odoo's message as remote_error); connection
     trouble, timeouts, 5xx and serialization failures become TransientDeliveryError.
     """
