@@ -206,10 +206,11 @@ class PlantProcess:
         return {(line, r.tag.source.connection) for r in dev.tags}
 
     def down_connections(self) -> set[ConnKey]:
-        """Connections whose PLC is restarting now: their servers must not answer."""
+        """Connections whose PLC is restarting now: their servers must not answer. The values at sim
+        time `at_s` are the last before the restart (its step starts there), so they are still served."""
         down: set[ConnKey] = set()
-        for path, dists in self.active().items():
-            if any(isinstance(d, PlcRestart) and self.t < d.at_s + d.outage_s for d in dists):
+        for path, d in self._disturbances:
+            if isinstance(d, PlcRestart) and d.at_s < self.t <= d.at_s + d.outage_s:
                 down |= self.connections_of(path)
         return down
 

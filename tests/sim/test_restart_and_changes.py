@@ -58,3 +58,19 @@ def test_a_new_lot_is_served_before_its_first_charge() -> None:
             assert proc.barrier
             assert mixer.counters[water].value == total, "charged in the update that set the lot"
     assert changes >= 2
+
+
+def test_the_last_counts_before_a_plc_restart_are_served_before_the_server_goes_down() -> None:
+    proc = PlantProcess(CNC, seed=3, epoch_unix_ms=EPOCH)
+    path, d = _restart(proc)
+    while proc.t < d.at_s - 1:
+        proc.run_until(d.at_s - 1)  # order changes stop a settled run too
+    proc.run_until(d.at_s + 600, settle=True)
+    assert proc.barrier and proc.t == d.at_s, "stepping stops right before the restart"
+    assert proc.down_connections() == set()
+    good = proc.snapshot().good(cell=path)
+    shown = proc.value(path, "counters/good")
+    assert shown == (default_scenario(CNC).initial["cnc-102:counters/good"] + good) % 2**32
+    proc.step()
+    assert proc.down_connections() == proc.connections_of(path)
+    assert proc.snapshot().good(cell=path) == good, "nothing made that no client saw"
