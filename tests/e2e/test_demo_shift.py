@@ -118,12 +118,6 @@ def test_cnc_production_scrap_stops_and_maintenance_equal_the_truth(cnc: Shift) 
 
 
 @pytest.mark.timeout(150)
-@pytest.mark.xfail(
-    reason="product issue the comparison finds (2026-11-26): in the window where an order completes, "
-    "goods_finished (which marks the order done) is delivered before that window's material_consumed, "
-    "which Odoo then refuses (order done): the last parts' consumption becomes a dead letter",
-    strict=False,
-)
 def test_cnc_every_order_equals_the_truth(cnc: Shift) -> None:
     result = cnc.result()
     assert result.differences == [], "\n".join(
@@ -134,7 +128,8 @@ def test_cnc_every_order_equals_the_truth(cnc: Shift) -> None:
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Demo, Comparison]]:
     # 2 h 30 of the batch plant: three lots, a quality deviation on the reactor, a filler PLC restart
-    # (which takes the whole DCS connection down), a reactor breakdown with a pump fault code.
+    # (which takes the whole DCS connection down: no lot moves on meanwhile), a reactor breakdown with a
+    # pump fault code.
     demo = _run(tmp_path_factory.mktemp("batch"), "batch", 9000.0, 250.0)
     try:
         assert demo.wait_frozen(90)
@@ -172,13 +167,6 @@ def test_batch_lots_stops_maintenance_and_the_deviation_hold(batch: tuple[Demo, 
 
 
 @pytest.mark.timeout(150)
-@pytest.mark.xfail(
-    reason="differences the comparison finds (2026-11-26 17:20): units filled while the DCS was down "
-    "(the filler's PLC restart) across an order change stay on the old order (bridge's same-time rule: "
-    "~170 units of the next order on the previous one); water charged in the PLC update that also changes "
-    "the mixer's order is booked on the old order (4-14 kg); filler scrap differs by 1 per order",
-    strict=False,
-)
 def test_batch_orders_odoo_equals_truth(batch: tuple[Demo, Comparison]) -> None:
     _demo, result = batch
     assert result.differences == [], "\n".join(
