@@ -22,6 +22,7 @@ I32 = npt.NDArray[np.int32]
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
+BIRTHS = frozenset({"NBIRTH", "DBIRTH"})
 
 # Role codes, so that role tests are array lookups.
 ROLE_CODES: dict[str | None, int] = {
@@ -142,6 +143,9 @@ class Chunk:
     raw: list[Any]
     unmapped: int
     text_in_number: int
+    birth: Bools | None = None
+    """True for the values of an NBIRTH or DBIRTH (None: none in this chunk); the first of a device's
+    new session after a death is where its counters' session marks go."""
 
     def __len__(self) -> int:
         return int(self.tag.shape[0])
@@ -159,12 +163,20 @@ def build_chunk(index: TagIndex, batches: Sequence[UpdateBatch]) -> Chunk:
     raw: list[Any] = []
     stamps: list[int] = []
     hist: list[bool] = []
+    births: list[tuple[int, int]] = []
     for b in batches:
+        if b.message_type in BIRTHS:
+            births.append((len(handles), len(handles) + len(b.handles)))
         handles += b.handles
         raw += b.values
         stamps += b.timestamps_ms
         hist += b.historical
     tag = index.tags_of_handles(handles)
+    birth: Bools | None = None
+    if births:
+        birth = np.zeros(tag.shape[0], np.bool_)
+        for a, z in births:
+            birth[a:z] = True
     try:
         # Fast path: numbers, booleans and None (-> NaN) convert in one C loop.
         value = np.array(raw, np.float64)
@@ -186,12 +198,14 @@ def build_chunk(index: TagIndex, batches: Sequence[UpdateBatch]) -> Chunk:
         raw = [raw[i] for i in keep]
         hist = [hist[i] for i in keep]
         text = text[known]
+        if birth is not None:
+            birth = birth[known]
     numeric_tag = ~text
     bad = numeric_tag & np.isnan(value)
     if bad.any():
         # A string in a numeric tag (or a null): NaN, counted; the engines skip NaN samples.
         text_in_number = sum(1 for i in np.flatnonzero(bad).tolist() if isinstance(raw[i], str))
-    return Chunk(tag, ts, value, np.array(hist, np.bool_), raw, unmapped, text_in_number)
+    return Chunk(tag, ts, value, np.array(hist, np.bool_), raw, unmapped, text_in_number, birth)
 
 
 def last_per_tag(tag: I32) -> tuple[I32, I64]:

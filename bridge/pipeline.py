@@ -19,7 +19,9 @@ from bridge.rules.maintenance import MaintenanceRule
 from bridge.rules.material import MaterialRule
 from bridge.rules.production import ProductionRule
 from bridge.rules.quality import QualityRule
+from bridge.rules.sessions import CounterSessions
 from bridge.rules.state import RuleState
+from bridge.windows.buffers import F64, I64
 from bridge.windows.checkpoint import CheckpointStore
 from bridge.windows.flow import FlowSpec, WindowResult
 from bridge.windows.scheduler import TumblingWindows
@@ -109,6 +111,8 @@ class Pipeline:
                 cells.setdefault(t.cell, []).append(t)
         self.changeovers = Changeovers(self.ctx, cells)
         self.changeovers.restore(self._inject)
+        self.sessions = CounterSessions(self.ctx, [t for f in self.flows for t in f.members])
+        self._mark_sessions(*self.sessions.restore())
         self.downtime = DowntimeRule(self.ctx) if self._enabled("downtime_started") else None
         self.quality = QualityRule(self.ctx) if self._enabled("quality_deviation") else None
         self.maintenance = MaintenanceRule(self.ctx) if self._enabled("maintenance_requested") else None
@@ -133,6 +137,8 @@ class Pipeline:
             return
         tag, ts, value = chunk.tag, chunk.ts, chunk.value
         self.samples += len(chunk)
+        if chunk.birth is not None:
+            self._mark_sessions(*self.sessions.on_samples(tag, ts, value, chunk.birth))
         text = self.index.is_text[tag]
         changes: list[tuple[str, int, str | None]] = []
         if text.any():
@@ -179,6 +185,22 @@ class Pipeline:
         for flow in self.flows:
             found.update(flow.engine.last_at_or_before(tags, t_ms))
         return found
+
+    def _mark_sessions(self, tags: I64, ts: I64, values: F64) -> None:
+        """Session marks (first samples after a device's death and birth) to the engines."""
+        if tags.shape[0]:
+            for flow in self.flows:
+                flow.engine.mark_sessions(tags, ts, values)
+
+    def on_death(self, tags: np.ndarray[tuple[int], np.dtype[np.int32]], node: str, ts_ms: int) -> int:
+        """A DDEATH, or an NDEATH (`tags`: its stale metrics' plant tags, -1 for others; `node`: the edge
+        node's group/id). The counters' next birth values open a new session: a decrease across it is
+        a reset (the PLC restarted or the source went away), never a rollover."""
+        return self.sessions.on_death(tags, node, ts_ms)
+
+    def on_node_birth(self, node: str, bdseq: int | None, ts_ms: int) -> None:
+        """An NBIRTH: with an unchanged bdSeq a rebirth, whose device deaths (at its time) are none."""
+        self.sessions.on_node_birth(node, bdseq, ts_ms)
 
     def _final_consumption(self, cell: str, order: str, t_ms: int) -> None:
         """Before an order's goods_finished: its consumption up to the change, from the open window of
@@ -254,6 +276,7 @@ class Pipeline:
                 closed += 1
         if closed and self.flows:
             self.changeovers.prune(min(f.engine.open_start_ms for f in self.flows))
+            self.sessions.prune({m for f in self.flows for m in f.engine.session_marks()})
         if self.quality is not None:
             self.quality.tick(now_ms)
         return closed

@@ -344,11 +344,19 @@ class BridgeService:
             device = f"/{event.device_id}" if isinstance(event, DeviceBirth) else ""
             where = f"{event.group_id}/{event.edge_node_id}{device}"
             log.info("%s %s: %d metric(s), %d in the plant model", kind, where, len(event.metrics), known)
+            if isinstance(event, NodeBirth):
+                self.pipeline.on_node_birth(
+                    f"{event.group_id}/{event.edge_node_id}", event.bdseq, event.timestamp_ms
+                )
         elif isinstance(event, NodeDeath | DeviceDeath | HostDisconnected):
             held = [k for k in self._held if isinstance(event, HostDisconnected) or k[:2] == (
                 event.group_id, event.edge_node_id)]  # fmt: skip
             if held:
                 self._ingest([self._held.pop(k)[1] for k in held])
+            if not isinstance(event, HostDisconnected):
+                # After the held births (the old session's): the counters' next births open a new one.
+                tags = self.index.tags_of_handles(event.stale_handles)
+                self.pipeline.on_death(tags, f"{event.group_id}/{event.edge_node_id}", event.timestamp_ms)
             if self.mirror is not None:
                 tags = self.index.tags_of_handles(event.stale_handles)
                 self.mirror.mark_stale(tags.tolist())

@@ -6,6 +6,10 @@ PLC restarts and counts from 0 again (reset). For each new value `new` after `la
 - ``new >= last``: delta = new - last.
 - ``new < last`` and the counter has a rollover R, ``last >= R * threshold`` and
   ``new < R * (1 - threshold)``: a rollover, delta = R - last + new.
+- a decrease across a new session of the device that publishes the counter (a session mark: the
+  first sample after a DDEATH/DBIRTH or NDEATH/NBIRTH, see `mark_sessions`) is a reset, whatever the
+  values: the PLC restarted or the source went away, so no wrap can be inferred. A rollover is only
+  inferred between samples of one continuous session.
 - any other decrease: a reset (PLC restart), delta = new (it counted from 0 since); counted and logged.
 - the very first value of a counter (no checkpoint) sets the baseline: delta 0, nothing is known
   about what it counted before the bridge first saw it.
@@ -99,6 +103,11 @@ class CounterBank:
         # Increments of late samples with their own times, until the next close hands them out;
         # their sum per counter is always `state.pending`.
         self._late: list[tuple[I32, I64, F64]] = []
+        # Session marks: (counter, time of the first sample of a new device session) still ahead of
+        # the counter's last sample. Few (one per device restart), so a broadcast compare is enough.
+        self.mark_pos: I32 = np.empty(0, np.int32)
+        self.mark_ts: I64 = np.empty(0, np.int64)
+        self.mark_value: F64 = np.empty(0, np.float64)
 
     @property
     def n(self) -> int:
@@ -124,6 +133,37 @@ class CounterBank:
             res.step_delta = np.concatenate([x[2] for x in steps]).astype(np.float64, copy=False)
         return res
 
+    def mark_sessions(self, pos: I32, ts: I64, value: F64 | None = None) -> None:
+        """A new device session starts at ts for these counters: a decrease between a sample before ts
+        and one at or after it is a reset, never a rollover. Marks at or before a counter's last
+        sample can no longer separate two of its samples and are dropped. `value`, the first sample's
+        value (NaN: unknown), also tells that very sample from an old one stamped in the same ms."""
+        pos = np.asarray(pos, np.int32)
+        ts = np.asarray(ts, np.int64)
+        v = np.full(pos.shape[0], np.nan) if value is None else np.asarray(value, np.float64)
+        self.mark_pos = np.concatenate([self.mark_pos, pos])
+        self.mark_ts = np.concatenate([self.mark_ts, ts])
+        self.mark_value = np.concatenate([self.mark_value, v])
+        self._prune_marks()
+
+    def _prune_marks(self) -> None:
+        if self.mark_pos.shape[0] == 0:
+            return
+        keep = self.mark_ts >= self.state.last_ts[self.mark_pos]
+        if not keep.all():
+            self.mark_pos, self.mark_ts = self.mark_pos[keep], self.mark_ts[keep]
+            self.mark_value = self.mark_value[keep]
+
+    def _across_session(self, pos: I32, prev_ts: I64, ts: I64, value: F64) -> Bools:
+        """Which steps (prev_ts, ts] contain a session mark of their counter, or end at the session's
+        first sample itself (same time and value: an old sample stamped in the same ms precedes it)."""
+        if self.mark_pos.shape[0] == 0 or pos.shape[0] == 0:
+            return np.zeros(pos.shape[0], np.bool_)
+        mp, mt, mv = self.mark_pos[None, :], self.mark_ts[None, :], self.mark_value[None, :]
+        t, before = ts[:, None], prev_ts[:, None]
+        hit = (mp == pos[:, None]) & (((mt > before) & (mt <= t)) | ((mt == t) & (mv == value[:, None])))
+        return np.asarray(hit.any(axis=1), np.bool_)
+
     def _deltas(
         self, pos: I32, ts: I64, value: F64, starts: I64, counts: I64
     ) -> tuple[F64, Bools, Bools, F64]:
@@ -140,6 +180,12 @@ class CounterBank:
         if down.any():
             r = self.rollover[pos]
             wrap = down & (r > 0) & (prev >= r * self.threshold) & (value < r * (1.0 - self.threshold))
+            if wrap.any() and self.mark_pos.shape[0]:
+                w = np.flatnonzero(wrap)
+                prev_ts = np.empty_like(ts)
+                prev_ts[1:] = ts[:-1]
+                prev_ts[st] = s.last_ts[nonempty]
+                wrap[w[self._across_session(pos[w], prev_ts[w], ts[w], value[w])]] = False
             reset = down & ~wrap
             d = np.where(wrap, r - prev + value, d)
             d = np.where(reset, value, d)
@@ -175,6 +221,7 @@ class CounterBank:
         else:
             d = np.empty(0, np.float64)
         s.total += step
+        self._prune_marks()
         s.resets += resets
         s.rollovers += rolls
         if reset_info[0].shape[0]:

@@ -204,6 +204,31 @@ class TumblingWindows:
                 out[tag] = (int(view.ts[best]), float(view.value[best]))
         return out
 
+    def mark_sessions(self, tag_idx: npt.ArrayLike, ts_ms: npt.ArrayLike, values: npt.ArrayLike) -> int:
+        """New device sessions of member counters (global tag, time of the session's first sample):
+        a decrease across one is a reset, not a rollover (see `counters`). Returns how many were kept."""
+        tag = np.asarray(tag_idx, np.int64)
+        ts = np.asarray(ts_ms, np.int64)
+        value = np.asarray(values, np.float64)
+        ok = (tag >= 0) & (tag < self._n_tags)
+        local = np.full(tag.shape[0], -1, np.int32)
+        local[ok] = self._local[tag[ok]]
+        cpos = np.where(local >= 0, self._counter_pos[np.maximum(local, 0)], -1)
+        mine = cpos >= 0
+        if not mine.any():
+            return 0
+        # Staged samples first: they came before the birth that opened the session.
+        self.flush()
+        before = int(self.counters.mark_pos.shape[0])
+        self.counters.mark_sessions(cpos[mine].astype(np.int32), ts[mine], value[mine])
+        return int(self.counters.mark_pos.shape[0]) - before
+
+    def session_marks(self) -> list[tuple[int, int]]:
+        """The session marks not yet passed by their counter's last sample: (global tag, ts)."""
+        glob = self.tags[self._counter_slice]
+        c = self.counters
+        return [(int(glob[p]), int(t)) for p, t in zip(c.mark_pos.tolist(), c.mark_ts.tolist(), strict=True)]
+
     def counter_steps_until(
         self, t_ms: int
     ) -> tuple[dict[int, tuple[I64, F64]], dict[int, tuple[float, float]]]:
