@@ -95,7 +95,8 @@ class BridgeService:
             else None
         )
         self.status = ErpStatus(self.uns.publish, self.metrics, settings.status_retention_s)
-        self.sink = sink or build_sink(settings)
+        # `is None`, not `or`: a sink with no events yet has len() 0 and is falsy.
+        self.sink = sink if sink is not None else build_sink(settings)
         self.outbox = Outbox(
             settings.outbox_path,
             TimedSink(self.sink, self.metrics),

@@ -185,3 +185,18 @@ def test_service_end_to_end(broker: Mosquitto, uid: str, tmp_path: Path) -> None
     assert not (settings.outbox_path.parent / (settings.outbox_path.name + "-wal")).exists() or (
         (settings.outbox_path.parent / (settings.outbox_path.name + "-wal")).stat().st_size == 0
     )
+
+
+def test_an_empty_sink_given_to_the_service_is_the_one_it_uses(
+    broker: Mosquitto, uid: str, tmp_path: Path
+) -> None:
+    # A JSONL sink holding no events yet has len() 0; the service must still take it, not build its own.
+    sink = JsonlFileSink(tmp_path / "given.jsonl")
+    assert len(sink) == 0
+    service = BridgeService(settings_for(tmp_path, broker, uid), sink=sink)
+    service.start()
+    try:
+        assert service.wait_ready(10)
+        assert service.sink is sink
+    finally:
+        service.stop()
