@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import queue
+import re
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from uns_model.plant import PlantModel
 
 log = logging.getLogger(__name__)
+_BACKORDER = re.compile(r"^(.+)-\d{3}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,12 @@ def dispatch_of(
         if code in cells:
             return Dispatch(ref, qty, cells[code])
     return None
+
+
+def backorder_of(ref: str) -> str | None:
+    """The order a backorder was split from ('WH/MO/00001-002' -> 'WH/MO/00001'), None for an order."""
+    m = _BACKORDER.match(ref)
+    return m.group(1) if m else None
 
 
 class Mes:
@@ -100,6 +108,12 @@ class Mes:
             if d.ref in self.seen:
                 return
             self.seen.add(d.ref)
+            base = backorder_of(d.ref)
+            if base is not None and base in self.seen:
+                # Odoo split an order the line already works through (a lot booked before its last):
+                # the backorder is the same work, not more of it.
+                log.info("MES: %s is a backorder of %s, already dispatched; not run again", d.ref, base)
+                return
         log.info("MES: order %s (%g) to %s", d.ref, d.qty, d.target)
         self.queue.put(d)
 

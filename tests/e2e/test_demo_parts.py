@@ -14,7 +14,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from scenarios.broker_process import PRODUCT_CONF, BrokerProcess, derive_config, make_secrets, secure_files
 from scenarios.demo.compare import WallClock, observable
-from scenarios.demo.mes import dispatch_of, targets
+from scenarios.demo.mes import backorder_of, dispatch_of, targets
 from scenarios.demo.probe import labelled, parse_metrics
 from uns_model.loader import load_plant
 
@@ -82,6 +82,9 @@ def test_mes_dispatches_to_the_cell_of_the_last_work_center_or_the_batch_line() 
     bcells, blines = targets(load_plant(BATCH))
     d = dispatch_of({**order, "workcenters": ["MIX-01", "RX-01", "FILL-01"]}, "batch1", bcells, blines)
     assert d is not None and d.target == "batch1"
+    # A backorder is named after the order it was split from; the MES runs that work once.
+    assert backorder_of("WH/MO/00007-002") == "WH/MO/00007"
+    assert backorder_of("WH/MO/00007") is None
 
 
 def test_prometheus_text_parsed_with_labels() -> None:
