@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 
 from tests.support.mosquitto import Mosquitto
 
@@ -12,16 +13,16 @@ from tests.support.mosquitto import Mosquitto
 def _roundtrip(b: Mosquitto, topic: str, *, publish: bytes | None, retain: bool = False) -> bytes | None:
     got: list[bytes] = []
     ev = threading.Event()
-    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    c = mqtt.Client(CallbackAPIVersion.VERSION2)
 
     def on_message(_c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
-        got.append(msg.payload)
+        got.append(bytes(msg.payload))
         ev.set()
 
     c.on_message = on_message
     c.connect(b.host, b.port)
     c.loop_start()
-    c.subscribe(topic, qos=1).__class__  # noqa: B018 - result unused on purpose
+    c.subscribe(topic, qos=1)
     if publish is not None:
         c.publish(topic, publish, qos=1, retain=retain).wait_for_publish(5)
     ev.wait(5)
