@@ -10,20 +10,16 @@ second, from the first DDATA received to the last sample ingested.
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import tempfile
-import threading
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
-
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
+from typing import Any
 
 from bench.broker import start_broker
-from bench.publisher import METRICS_PER_MESSAGE, flood
+from bench.ceiling import bare_subscriber, start_publisher
+from bench.publisher import METRICS_PER_MESSAGE
 from bench.results import Figure
 from bridge.config import load_settings
 from bridge.ingest import Chunk
@@ -31,7 +27,6 @@ from bridge.outbox.sinks import JsonlFileSink
 from bridge.service import BridgeService
 from sparkplug.host import HostApplication
 from sparkplug.host_registry import UpdateBatch
-from sparkplug.proto import pb
 
 IDLE_S = 3.0
 
@@ -126,14 +121,6 @@ class Run:
         return self.metrics / span if span > 0 else 0.0
 
 
-def _publisher(port: int, group: str, count: int) -> tuple[Any, Any, Any]:
-    ctx = mp.get_context("spawn")
-    go, done = ctx.Event(), ctx.Event()
-    proc = ctx.Process(target=flood, args=(port, group, "edge1", "cell1", count, go, done), daemon=True)
-    proc.start()
-    return proc, go, done
-
-
 def _drain(run: Run, expected: int, done: Any) -> None:
     deadline = time.monotonic() + 120
     seen, idle = -1, time.monotonic()
@@ -148,20 +135,8 @@ def _drain(run: Run, expected: int, done: Any) -> None:
 
 def bare_paho(port: int, count: int) -> Run:
     group, run = "bb" + uuid.uuid4().hex[:8], Run(expected=count * METRICS_PER_MESSAGE)
-    subscribed = threading.Event()
-
-    def on_message(_c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
-        p = pb.Payload.FromString(cast(bytes, msg.payload))
-        if "/DDATA/" in msg.topic:
-            run.add(len(p.metrics))
-
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bare-{group}", protocol=mqtt.MQTTv311)
-    client.on_connect = lambda c, *_: c.subscribe(f"spBv1.0/{group}/#", qos=1)
-    client.on_subscribe = lambda *_: subscribed.set()
-    client.on_message = on_message
-    client.connect("127.0.0.1", port)
-    client.loop_start()
-    proc, go, done = _publisher(port, group, count)
+    client, subscribed = bare_subscriber(port, group, run.add)
+    proc, go, done = start_publisher(port, group, count)
     try:
         if not subscribed.wait(10):
             raise RuntimeError("bare subscriber did not subscribe")
@@ -195,7 +170,7 @@ def bridge(port: int, count: int, tmp: Path) -> tuple[Run, dict[str, float]]:
         run.add(len(chunk))
 
     service.pipeline.ingest = timed_ingest  # type: ignore[method-assign]
-    proc, go, done = _publisher(port, group, count)
+    proc, go, done = start_publisher(port, group, count)
     service.start()
     try:
         if not service.wait_ready(10):
@@ -223,7 +198,7 @@ def host_only(port: int, count: int) -> Run:
             run.add(len(batch))
 
     host = HostApplication(f"h-{group}", f"mqtt://127.0.0.1:{port}", groups=[group], on_batch=on_batch)
-    proc, go, done = _publisher(port, group, count)
+    proc, go, done = start_publisher(port, group, count)
     host.start()
     try:
         if not host.wait_ready(10):

@@ -7,7 +7,6 @@ each subscriber counts the metrics it hands on and the time from the first DDATA
 from __future__ import annotations
 
 import json
-import multiprocessing as mp
 import subprocess
 import tempfile
 import threading
@@ -15,20 +14,14 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from multiprocessing.process import BaseProcess
-from multiprocessing.synchronize import Event
 from pathlib import Path
-from typing import cast
-
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 
 from bench.broker import start_broker
-from bench.publisher import METRICS_PER_MESSAGE, flood
+from bench.ceiling import bare_subscriber, start_publisher
+from bench.publisher import METRICS_PER_MESSAGE
 from bench.results import Figure
 from sparkplug.host import HostApplication
 from sparkplug.host_registry import UpdateBatch
-from sparkplug.proto import pb
 
 REPO = Path(__file__).resolve().parents[1]
 PYSPARKPLUG_PY = REPO / ".venv-pysparkplug" / "bin" / "python"
@@ -84,17 +77,9 @@ def _group() -> str:
     return "bench" + uuid.uuid4().hex[:8]
 
 
-def _start_publisher(port: int, group: str, count: int) -> tuple[BaseProcess, Event, Event]:
-    ctx = mp.get_context("spawn")
-    go, done = ctx.Event(), ctx.Event()
-    proc = ctx.Process(target=flood, args=(port, group, "edge1", "cell1", count, go, done), daemon=True)
-    proc.start()
-    return proc, go, done
-
-
 def _flood_into(port: int, group: str, count: int, run: Run, ready: Callable[[], None]) -> Run:
     """Start the publisher, let it go once the subscriber is ready, wait for the flood to drain."""
-    proc, go, done = _start_publisher(port, group, count)
+    proc, go, done = start_publisher(port, group, count)
     ready()
     go.set()
     deadline = time.monotonic() + 90
@@ -113,19 +98,7 @@ def _flood_into(port: int, group: str, count: int, run: Run, ready: Callable[[],
 def bare_paho(port: int, count: int) -> Run:
     """The ceiling: paho 2.x, on_message only parses the protobuf."""
     group, run = _group(), Run(expected=count)
-    subscribed = threading.Event()
-
-    def on_message(_c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
-        p = pb.Payload.FromString(cast(bytes, msg.payload))
-        if "/DDATA/" in msg.topic:
-            run.add(len(p.metrics))
-
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bare-{group}", protocol=mqtt.MQTTv311)
-    client.on_connect = lambda c, *_: c.subscribe(f"spBv1.0/{group}/#", qos=1)
-    client.on_subscribe = lambda *_: subscribed.set()
-    client.on_message = on_message
-    client.connect("127.0.0.1", port)
-    client.loop_start()
+    client, subscribed = bare_subscriber(port, group, run.add)
     try:
         return _flood_into(port, group, count, run, lambda: _require(subscribed.wait(10), "bare subscriber"))
     finally:
@@ -163,7 +136,7 @@ def pysparkplug_client(port: int, count: int) -> Run | None:
     cmd += ["--idle", str(IDLE_LIMIT_S)]
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
-    pub, go, _ = _start_publisher(port, group, count)
+    pub, go, _ = start_publisher(port, group, count)
     line = proc.stdout.readline()
     _require('"ready"' in line, f"pysparkplug host ({line!r})")
     go.set()
