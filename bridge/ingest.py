@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from sparkplug.host_columns import ColumnBatch
 from sparkplug.host_registry import MetricInfo, UpdateBatch
 from uns_model.plant import PlantModel
 from uns_model.resolver import PlantResolver, TagRef
@@ -120,12 +122,45 @@ class TagIndex:
                 )
         return known
 
-    def tags_of_handles(self, handles: Sequence[int]) -> I32:
+    def tags_of_handles(self, handles: Sequence[int] | I64) -> I32:
         h = np.asarray(handles, np.int64)
         out = np.full(h.shape[0], -1, np.int32)
         ok = h < self.handle_map.shape[0]
         out[ok] = self.handle_map[h[ok]]
         return out
+
+
+class RawValues(Sequence[Any]):
+    """Each sample's own value, read on demand: the mirror, the text tags and the logs read a few
+    per chunk, so the columnar values are not turned into Python objects one by one."""
+
+    def __init__(self, parts: list[tuple[int, list[Any] | ColumnBatch]], n: int, keep: I64 | None = None):
+        self._starts = [start for start, _ in parts]
+        self._sources = [src for _, src in parts]
+        self._n = n if keep is None else int(keep.shape[0])
+        self._keep = keep
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, i: Any) -> Any:
+        if not isinstance(i, int):
+            raise TypeError("RawValues takes one int index")
+        if i < 0:
+            i += self._n
+        if not 0 <= i < self._n:
+            raise IndexError(i)
+        if self._keep is not None:
+            i = int(self._keep[i])
+        k = bisect_right(self._starts, i) - 1
+        src, j = self._sources[k], i - self._starts[k]
+        return src[j] if isinstance(src, list) else src.value(j)
+
+    def kept(self, keep: I64) -> RawValues:
+        """The same values, only at the positions `keep` (positions in this sequence)."""
+        parts = list(zip(self._starts, self._sources, strict=True))
+        inner = keep if self._keep is None else self._keep[keep]
+        return RawValues(parts, 0, inner)
 
 
 @dataclass(slots=True)
@@ -140,7 +175,7 @@ class Chunk:
     ts: I64
     value: F64
     historical: Bools
-    raw: list[Any]
+    raw: Sequence[Any]
     unmapped: int
     text_in_number: int
     birth: Bools | None = None
@@ -157,8 +192,13 @@ def _as_float(v: Any) -> float:
     return math.nan
 
 
-def build_chunk(index: TagIndex, batches: Sequence[UpdateBatch]) -> Chunk:
-    """Columns for a run of batches: a handful of numpy operations whatever the number of batches."""
+Part = UpdateBatch | ColumnBatch
+# handles, values, timestamps, historical, raw values, birth (None: no birth values)
+_Columns = tuple[I64, F64, I64, Bools, list[Any] | ColumnBatch, Bools | None]
+
+
+def _from_batches(batches: Sequence[UpdateBatch]) -> _Columns:
+    """A run of the host's per-message batches to columns: a handful of numpy calls for the run."""
     handles: list[int] = []
     raw: list[Any] = []
     stamps: list[int] = []
@@ -171,10 +211,9 @@ def build_chunk(index: TagIndex, batches: Sequence[UpdateBatch]) -> Chunk:
         raw += b.values
         stamps += b.timestamps_ms
         hist += b.historical
-    tag = index.tags_of_handles(handles)
     birth: Bools | None = None
     if births:
-        birth = np.zeros(tag.shape[0], np.bool_)
+        birth = np.zeros(len(handles), np.bool_)
         for a, z in births:
             birth[a:z] = True
     try:
@@ -184,7 +223,51 @@ def build_chunk(index: TagIndex, batches: Sequence[UpdateBatch]) -> Chunk:
             raise ValueError("not scalar")
     except (ValueError, TypeError):
         value = np.fromiter((_as_float(v) for v in raw), np.float64, count=len(raw))
-    ts = np.array(stamps, np.int64)
+    return (
+        np.array(handles, np.int64),
+        value,
+        np.array(stamps, np.int64),
+        np.array(hist, np.bool_),
+        raw,
+        birth,
+    )
+
+
+def _runs(parts: Sequence[Part]) -> list[_Columns]:
+    out: list[_Columns] = []
+    run: list[UpdateBatch] = []
+    for p in parts:
+        if isinstance(p, ColumnBatch):
+            if run:
+                out.append(_from_batches(run))
+                run = []
+            out.append((p.handle, p.fval.copy(), p.ts, p.historical, p, None))
+        else:
+            run.append(p)
+    if run:
+        out.append(_from_batches(run))
+    return out
+
+
+def build_chunk(index: TagIndex, parts: Sequence[Part]) -> Chunk:
+    """Columns for a run of batches (per-message ones and the host's columnar runs), in order."""
+    runs = _runs(parts)
+    if len(runs) == 1:
+        h, value, ts, hist, src, birth = runs[0]
+        raw: Sequence[Any] = src if isinstance(src, list) else RawValues([(0, src)], len(src))
+    else:
+        starts = np.cumsum([0] + [r[0].shape[0] for r in runs]).tolist()
+        h = np.concatenate([r[0] for r in runs]) if runs else np.empty(0, np.int64)
+        value = np.concatenate([r[1] for r in runs]) if runs else np.empty(0, np.float64)
+        ts = np.concatenate([r[2] for r in runs]) if runs else np.empty(0, np.int64)
+        hist = np.concatenate([r[3] for r in runs]) if runs else np.empty(0, np.bool_)
+        birth = None
+        if any(r[5] is not None for r in runs):
+            birth = np.concatenate(
+                [r[5] if r[5] is not None else np.zeros(r[0].shape[0], np.bool_) for r in runs]
+            )
+        raw = RawValues([(a, r[4]) for a, r in zip(starts, runs, strict=False)], int(starts[-1]))
+    tag = index.tags_of_handles(h)
     known = tag >= 0
     unmapped = int(known.shape[0] - np.count_nonzero(known))
     text = np.zeros(tag.shape[0], np.bool_)
@@ -192,12 +275,10 @@ def build_chunk(index: TagIndex, batches: Sequence[UpdateBatch]) -> Chunk:
     # A numeric-looking string of a text tag must not become a number (order '12').
     value[text] = np.nan
     text_in_number = 0
-    if not known.all():
-        tag, ts, value = tag[known], ts[known], value[known]
-        keep = np.flatnonzero(known).tolist()
-        raw = [raw[i] for i in keep]
-        hist = [hist[i] for i in keep]
-        text = text[known]
+    if unmapped:
+        keep = np.flatnonzero(known)
+        tag, ts, value, hist, text = tag[known], ts[known], value[known], hist[known], text[known]
+        raw = _kept(raw, keep)
         if birth is not None:
             birth = birth[known]
     numeric_tag = ~text
@@ -205,7 +286,13 @@ def build_chunk(index: TagIndex, batches: Sequence[UpdateBatch]) -> Chunk:
     if bad.any():
         # A string in a numeric tag (or a null): NaN, counted; the engines skip NaN samples.
         text_in_number = sum(1 for i in np.flatnonzero(bad).tolist() if isinstance(raw[i], str))
-    return Chunk(tag, ts, value, np.array(hist, np.bool_), raw, unmapped, text_in_number, birth)
+    return Chunk(tag, ts, value, hist, raw, unmapped, text_in_number, birth)
+
+
+def _kept(raw: Sequence[Any], keep: I64) -> Sequence[Any]:
+    if isinstance(raw, RawValues):
+        return raw.kept(keep)
+    return [raw[i] for i in keep.tolist()]
 
 
 def last_per_tag(tag: I32) -> tuple[I32, I64]:

@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+import numpy as np
+
 from bridge.config import BridgeSettings
 from bridge.erp_orders import ErpOrder, ErpOrderFollower
 from bridge.erp_publisher import ErpPublisher, read_retained
 from bridge.health import HealthServer
-from bridge.ingest import build_chunk
+from bridge.ingest import Part, build_chunk
 from bridge.metrics import BridgeMetrics, host_outbox_collector
 from bridge.mirror import Mirror
 from bridge.outbox.backoff import Backoff
@@ -29,6 +31,7 @@ from odoo_sync.client import OdooClient
 from odoo_sync.errors import OdooError
 from odoo_sync.reader import OdooReader
 from sparkplug.host import HostApplication
+from sparkplug.host_columns import ColumnBatch
 from sparkplug.host_registry import (
     DeviceBirth,
     DeviceDeath,
@@ -115,6 +118,7 @@ class BridgeService:
             role=settings.role,
             on_batch=self.queue.put,
             on_lifecycle=self.queue.put,
+            on_columns=self.queue.put,
             on_reject=self._on_reject,
             reorder_timeout=settings.reorder_timeout_s,
         )
@@ -244,6 +248,7 @@ class BridgeService:
                 if rest > 0 and not stopping:
                     time.sleep(rest)
                 turn = time.monotonic()
+                self.host.flush_columns()
                 items = self._drain(0 if stopping else LOOP_S)
                 if items:
                     self._process(items)
@@ -290,8 +295,11 @@ class BridgeService:
         store-and-forward flush that follows carries older ones. Taken in that order, the detectors and
         counters would see time go backwards (a reset or a stop hidden in the flush would be lost);
         held, every value meets the rules in time order."""
-        run: list[UpdateBatch] = []
+        run: list[Part] = []
         for item in items:
+            if isinstance(item, ColumnBatch):
+                self._columns_after_births(item, run)
+                continue
             if isinstance(item, UpdateBatch):
                 key = (item.group_id, item.edge_node_id, item.device_id)
                 if item.message_type == "DBIRTH":
@@ -321,15 +329,34 @@ class BridgeService:
         if run:
             self._ingest(run)
 
+    def _columns_after_births(self, item: ColumnBatch, run: list[Part]) -> None:
+        """A columnar run of DATA: a held DBIRTH goes in just before its device's first live value."""
+        while self._held and len(item):
+            live = ~item.historical
+            first: tuple[int, tuple[str, str, str | None]] | None = None
+            for key, (_, birth) in self._held.items():
+                hit = np.flatnonzero(np.isin(item.handle, birth.handles) & live)
+                if hit.shape[0] and (first is None or int(hit[0]) < first[0]):
+                    first = (int(hit[0]), key)
+            if first is None:
+                break
+            at, key = first
+            if at:
+                run.append(item.slice(0, at))
+            run.append(self._held.pop(key)[1])
+            item = item.slice(at, len(item))
+        if len(item):
+            run.append(item)
+
     def _release_births(self, force: bool = False) -> None:
         now = time.monotonic()
         due = [k for k, (deadline, _) in self._held.items() if force or deadline <= now]
         if due:
             self._ingest([self._held.pop(k)[1] for k in due])
 
-    def _ingest(self, batches: list[UpdateBatch]) -> None:
+    def _ingest(self, batches: list[Part]) -> None:
         chunk = build_chunk(self.index, batches)
-        self.metrics.batches_in.inc(len(batches))
+        self.metrics.batches_in.inc(sum(b.messages if isinstance(b, ColumnBatch) else 1 for b in batches))
         self.metrics.samples_in.inc(len(chunk))
         if chunk.unmapped:
             self.metrics.unmapped.inc(chunk.unmapped)

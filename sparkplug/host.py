@@ -15,6 +15,7 @@ import paho.mqtt.client as mqtt
 
 from sparkplug.datatypes import DataType
 from sparkplug.errors import SparkplugError
+from sparkplug.host_columns import ColumnsHandler
 from sparkplug.host_ingest import (
     BatchHandler,
     EventHandler,
@@ -93,6 +94,7 @@ class HostApplication:
         on_batch: BatchHandler | None = None,
         on_lifecycle: EventHandler | None = None,
         on_reject: RawRejectHandler | None = None,
+        on_columns: ColumnsHandler | None = None,
         reorder_timeout: float = 2.0,
         rebirth_min_interval: float = 5.0,
         request_rebirths: bool = True,
@@ -130,6 +132,7 @@ class HostApplication:
             lenient=lenient,
             max_payload_bytes=max_payload_bytes,
             rejected_ring=rejected_ring,
+            on_columns=on_columns,
         )
         self._handle = self._ingest.handle  # bound once: called for every message
         self._session_ts: int | None = None  # the timestamp of this connection's will and birth
@@ -225,7 +228,21 @@ class HostApplication:
 
     # -- delivery --------------------------------------------------------------------------------------
 
+    @property
+    def columnar(self) -> bool:
+        """True when plain DATA goes to on_columns (a consumer was given and numba is there)."""
+        return self._ingest.columns is not None
+
+    def flush_columns(self) -> None:
+        """Hand the DATA read into columns so far to on_columns now. A consumer calls this before it
+        looks at its queue; the host also hands over before any other callback, and on its own when
+        a run grows large."""
+        if self._ingest.columns is not None:
+            with self._lock:
+                self._ingest.flush_columns()
+
     def _deliver_event(self, event: LifecycleEvent) -> None:
+        self.flush_columns()  # some events come from outside the ingest (rebirth requests, loss)
         if self._on_lifecycle is not None:
             try:
                 self._on_lifecycle(event)

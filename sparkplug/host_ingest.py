@@ -8,8 +8,10 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from sparkplug.data_kernel import alias_table, kernel
 from sparkplug.errors import SparkplugDecodeError
 from sparkplug.host_births import lenient_value
+from sparkplug.host_columns import HANDOVER_METRICS, ColumnBuffer, ColumnsHandler
 from sparkplug.host_lifecycle import (
     BatchHandler,
     EventHandler,
@@ -67,6 +69,7 @@ class Ingest(SessionLifecycle):
         lenient: bool = False,
         max_payload_bytes: int = 16 * 1024 * 1024,
         rejected_ring: int = 1000,
+        on_columns: ColumnsHandler | None = None,
     ) -> None:
         self.registry = MetricRegistry()
         self.nodes: dict[tuple[str, str], NodeSession] = {}
@@ -79,6 +82,16 @@ class Ingest(SessionLifecycle):
         self._emit = on_event
         self._rebirth = on_rebirth
         self._on_reject = on_reject
+        # With a columns consumer and the compiled kernel, plain DATA goes to columns; everything
+        # the consumer gets otherwise first pushes the columns so far out, so it sees arrival order.
+        compiled = kernel() if on_columns is not None else None
+        self.columns: ColumnBuffer | None = None
+        if on_columns is not None and compiled is not None:
+            self.columns = ColumnBuffer(compiled)
+            self._emit_columns = on_columns
+            self._emit_batch = self._columns_first(on_batch)
+            self._emit = self._columns_first(on_event)
+            self._on_reject = self._columns_first(on_reject)
         self._logged: set[tuple[str, str]] = set()
         self._topics: dict[str, ParsedTopic] = {}
         # DATA topic -> its sessions, for the fast path of handle(). Sessions are never replaced (a new
@@ -101,6 +114,10 @@ class Ingest(SessionLifecycle):
         if len(raw) > self.max_payload_bytes or not node.online or (dev is not None and not dev.online):
             self._handle(topic, raw)
             return
+        scope = node.scope if dev is None else dev.scope
+        cols = self.columns
+        if cols is not None and scope.alias_first and self._to_columns(cols, node, scope, raw, topic):
+            return
         try:
             payload = _parse(raw)
         except Exception:
@@ -112,7 +129,6 @@ class Ingest(SessionLifecycle):
             tracker.front = seq  # the usual case, inline: a present (non-zero) seq that is the next one
         else:
             self._check_seq(node, payload, topic)
-        scope = node.scope if dev is None else dev.scope
         received = _time_ns() // 1_000_000
         pts = payload.timestamp or received
         # Alias-only metrics that all decode, in one tight loop; anything else (a name, an unknown
@@ -176,6 +192,59 @@ class Ingest(SessionLifecycle):
                         log.exception("on_batch callback failed")
                 return
         self._data(node, device_id, scope, mt, payload, seq, topic, raw, source, received, pts)
+
+    def _to_columns(
+        self, cols: ColumnBuffer, node: NodeSession, scope: MetricScope, raw: bytes, topic: str
+    ) -> bool:
+        """Plain DATA through the compiled kernel into the columns; False when it bails (the Python
+        path then reads the message from scratch: the kernel committed nothing)."""
+        table = scope.table
+        if table is None:
+            table = scope.table = alias_table({a: (s[0], s[1]) for a, s in scope.by_alias.items()})
+        need = (len(raw) >> 1) + 1  # a metric takes at least two bytes
+        if cols.n + need > cols.cap:
+            if cols.n >= HANDOVER_METRICS:
+                self.flush_columns()
+            if cols.n + need > cols.cap:
+                cols.grow(need)
+        start = cols.n
+        n = cols.kernel(raw, table, cols.out_i, cols.out_f, start, _time_ns() // 1_000_000, cols.meta)
+        if n < 0:
+            return False
+        cols.n = start + n
+        cols.messages += 1
+        if n:
+            stats = self.stats
+            stats.metrics_in += n
+            stats.batches += 1
+        _pts, _has_pts, seq, has_seq = cols.meta.tolist()
+        tracker = node.seq
+        if seq and tracker.front is not None and seq == (tracker.front + 1) & 0xFF:
+            tracker.front = seq
+        else:
+            # After this message's values: a gap's rebirth request comes after the data it follows.
+            self._check_seq_values(node, bool(has_seq), seq if seq >= 0 else seq + (1 << 64), topic)
+        return True
+
+    def flush_columns(self) -> None:
+        """Hand the columns so far to the consumer (the host calls this under its lock)."""
+        cols = self.columns
+        if cols is not None and cols.n:
+            batch = cols.take()
+            if batch is not None:
+                try:
+                    self._emit_columns(batch)
+                except Exception:
+                    log.exception("on_columns callback failed")
+
+    def _columns_first(self, emit: Callable[[Any], None]) -> Callable[[Any], None]:
+        def emit_after_columns(item: Any) -> None:
+            cols = self.columns
+            if cols is not None and cols.n:
+                self.flush_columns()
+            emit(item)
+
+        return emit_after_columns
 
     def _handle(self, topic: str, raw: bytes) -> None:
         """The general path: every message type, every check, in the order the spec wants them."""
@@ -359,14 +428,17 @@ class Ingest(SessionLifecycle):
             self._emit_data(node, device_id, mt, seq, received, handles, values, stamps, hist)
 
     def _check_seq(self, node: NodeSession, payload: Any, topic: str) -> None:
-        if not payload.HasField("seq"):
+        self._check_seq_values(node, payload.HasField("seq"), payload.seq, topic)
+
+    def _check_seq_values(self, node: NodeSession, has_seq: bool, seq: int, topic: str) -> None:
+        if not has_seq:
             if not self.lenient:
                 self._gap(node, "missing_seq", f"{topic}: message without seq")
             return
         before = node.seq.front
-        verdict = node.seq.observe(payload.seq, time.monotonic(), self.reorder_timeout)
+        verdict = node.seq.observe(seq, time.monotonic(), self.reorder_timeout)
         if verdict == GAP:
-            self._gap(node, "seq_gap", f"{topic}: seq {payload.seq} after {before}")
+            self._gap(node, "seq_gap", f"{topic}: seq {seq} after {before}")
         elif verdict == HELD:
             self.stats.seq_reordered += 1
             self.pending_reorder[(node.group_id, node.edge_node_id)] = node
@@ -414,6 +486,7 @@ class Ingest(SessionLifecycle):
 
     def connection_lost(self) -> list[int]:
         """The host lost the broker: every online node and device is offline, their metrics STALE."""
+        self.flush_columns()  # the values that came before the loss go before the news of it
         stale: list[int] = []
         for node in self.nodes.values():
             if node.online:

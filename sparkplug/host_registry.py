@@ -165,6 +165,7 @@ class MetricScope:
     by_name: dict[str, Slot] = field(default_factory=dict)
     handles: list[int] = field(default_factory=list)
     alias_first: bool = True  # False once a birth uses alias 0 (indistinguishable from no alias)
+    table: Any = None  # the compiled DATA reader's alias table, built at the scope's first DATA
 
 
 @dataclass(slots=True)
