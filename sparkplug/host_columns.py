@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,8 +22,17 @@ from sparkplug.data_kernel import (
     ROW_INT,
     ROW_TS,
     Kernel,
+    alias_table,
+    kernel,
     py_value,
 )
+
+if TYPE_CHECKING:
+    from sparkplug.host_lifecycle import HostStats
+    from sparkplug.host_registry import MetricScope, NodeSession
+
+log = logging.getLogger("sparkplug.host")
+_time_ns = time.time_ns
 
 ColumnsHandler = Callable[["ColumnBatch"], None]
 # The paho thread hands a run over once it holds this many metrics, whether or not the consumer
@@ -110,3 +121,81 @@ class ColumnBuffer:
         self.n = 0
         self.messages = 0
         return batch
+
+
+class ColumnarData:
+    """The host ingest's columnar mode (mixed into Ingest): plain DATA to columns, order kept."""
+
+    stats: HostStats
+    columns: ColumnBuffer | None
+    _emit_batch: Callable[[Any], None]
+    _emit: Callable[[Any], None]
+    _on_reject: Callable[[Any], None]
+
+    def _check_seq_values(self, node: NodeSession, has_seq: bool, seq: int, topic: str) -> None:
+        raise NotImplementedError
+
+    def _init_columns(self, on_columns: ColumnsHandler) -> None:
+        """With the compiled kernel, plain DATA goes to columns; everything else the consumer gets
+        first pushes the columns so far out, so that it sees arrival order. Without numba: no-op."""
+        compiled = kernel()
+        if compiled is None:
+            return
+        self.columns = ColumnBuffer(compiled)
+        self._emit_columns = on_columns
+        self._emit_batch = self._columns_first(self._emit_batch)
+        self._emit = self._columns_first(self._emit)
+        self._on_reject = self._columns_first(self._on_reject)
+
+    def _to_columns(
+        self, cols: ColumnBuffer, node: NodeSession, scope: MetricScope, raw: bytes, topic: str
+    ) -> bool:
+        """Plain DATA through the compiled kernel into the columns; False when it bails (the Python
+        path then reads the message from scratch: the kernel committed nothing)."""
+        table = scope.table
+        if table is None:
+            table = scope.table = alias_table({a: (s[0], s[1]) for a, s in scope.by_alias.items()})
+        need = (len(raw) >> 1) + 1  # a metric takes at least two bytes
+        if cols.n + need > cols.cap:
+            if cols.n >= HANDOVER_METRICS:
+                self.flush_columns()
+            if cols.n + need > cols.cap:
+                cols.grow(need)
+        start = cols.n
+        n = cols.kernel(raw, table, cols.out_i, cols.out_f, start, _time_ns() // 1_000_000, cols.meta)
+        if n < 0:
+            return False
+        cols.n = start + n
+        cols.messages += 1
+        if n:
+            stats = self.stats
+            stats.metrics_in += n
+            stats.batches += 1
+        _pts, _has_pts, seq, has_seq = cols.meta.tolist()
+        tracker = node.seq
+        if seq and tracker.front is not None and seq == (tracker.front + 1) & 0xFF:
+            tracker.front = seq
+        else:
+            # After this message's values: a gap's rebirth request comes after the data it follows.
+            self._check_seq_values(node, bool(has_seq), seq if seq >= 0 else seq + (1 << 64), topic)
+        return True
+
+    def flush_columns(self) -> None:
+        """Hand the columns so far to the consumer (the host calls this under its lock)."""
+        cols = self.columns
+        if cols is not None and cols.n:
+            batch = cols.take()
+            if batch is not None:
+                try:
+                    self._emit_columns(batch)
+                except Exception:
+                    log.exception("on_columns callback failed")
+
+    def _columns_first(self, emit: Callable[[Any], None]) -> Callable[[Any], None]:
+        def emit_after_columns(item: Any) -> None:
+            cols = self.columns
+            if cols is not None and cols.n:
+                self.flush_columns()
+            emit(item)
+
+        return emit_after_columns

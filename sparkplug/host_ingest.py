@@ -8,10 +8,9 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from sparkplug.data_kernel import alias_table, kernel
 from sparkplug.errors import SparkplugDecodeError
 from sparkplug.host_births import lenient_value
-from sparkplug.host_columns import HANDOVER_METRICS, ColumnBuffer, ColumnsHandler
+from sparkplug.host_columns import ColumnarData, ColumnsHandler
 from sparkplug.host_lifecycle import (
     BatchHandler,
     EventHandler,
@@ -52,7 +51,7 @@ _parse: Callable[[bytes], Any] = pb.Payload.FromString
 _HISTORICAL_TAG = bytes([5 << 3])  # Metric.is_historical: field 5, wire type 0 (varint)
 
 
-class Ingest(SessionLifecycle):
+class Ingest(SessionLifecycle, ColumnarData):
     """Applies each Sparkplug message to the node sessions and hands values and events on.
 
     Not thread-safe by itself: the host calls it under its lock.
@@ -84,14 +83,9 @@ class Ingest(SessionLifecycle):
         self._on_reject = on_reject
         # With a columns consumer and the compiled kernel, plain DATA goes to columns; everything
         # the consumer gets otherwise first pushes the columns so far out, so it sees arrival order.
-        compiled = kernel() if on_columns is not None else None
-        self.columns: ColumnBuffer | None = None
-        if on_columns is not None and compiled is not None:
-            self.columns = ColumnBuffer(compiled)
-            self._emit_columns = on_columns
-            self._emit_batch = self._columns_first(on_batch)
-            self._emit = self._columns_first(on_event)
-            self._on_reject = self._columns_first(on_reject)
+        self.columns = None
+        if on_columns is not None:
+            self._init_columns(on_columns)
         self._logged: set[tuple[str, str]] = set()
         self._topics: dict[str, ParsedTopic] = {}
         # DATA topic -> its sessions, for the fast path of handle(). Sessions are never replaced (a new
@@ -192,59 +186,6 @@ class Ingest(SessionLifecycle):
                         log.exception("on_batch callback failed")
                 return
         self._data(node, device_id, scope, mt, payload, seq, topic, raw, source, received, pts)
-
-    def _to_columns(
-        self, cols: ColumnBuffer, node: NodeSession, scope: MetricScope, raw: bytes, topic: str
-    ) -> bool:
-        """Plain DATA through the compiled kernel into the columns; False when it bails (the Python
-        path then reads the message from scratch: the kernel committed nothing)."""
-        table = scope.table
-        if table is None:
-            table = scope.table = alias_table({a: (s[0], s[1]) for a, s in scope.by_alias.items()})
-        need = (len(raw) >> 1) + 1  # a metric takes at least two bytes
-        if cols.n + need > cols.cap:
-            if cols.n >= HANDOVER_METRICS:
-                self.flush_columns()
-            if cols.n + need > cols.cap:
-                cols.grow(need)
-        start = cols.n
-        n = cols.kernel(raw, table, cols.out_i, cols.out_f, start, _time_ns() // 1_000_000, cols.meta)
-        if n < 0:
-            return False
-        cols.n = start + n
-        cols.messages += 1
-        if n:
-            stats = self.stats
-            stats.metrics_in += n
-            stats.batches += 1
-        _pts, _has_pts, seq, has_seq = cols.meta.tolist()
-        tracker = node.seq
-        if seq and tracker.front is not None and seq == (tracker.front + 1) & 0xFF:
-            tracker.front = seq
-        else:
-            # After this message's values: a gap's rebirth request comes after the data it follows.
-            self._check_seq_values(node, bool(has_seq), seq if seq >= 0 else seq + (1 << 64), topic)
-        return True
-
-    def flush_columns(self) -> None:
-        """Hand the columns so far to the consumer (the host calls this under its lock)."""
-        cols = self.columns
-        if cols is not None and cols.n:
-            batch = cols.take()
-            if batch is not None:
-                try:
-                    self._emit_columns(batch)
-                except Exception:
-                    log.exception("on_columns callback failed")
-
-    def _columns_first(self, emit: Callable[[Any], None]) -> Callable[[Any], None]:
-        def emit_after_columns(item: Any) -> None:
-            cols = self.columns
-            if cols is not None and cols.n:
-                self.flush_columns()
-            emit(item)
-
-        return emit_after_columns
 
     def _handle(self, topic: str, raw: bytes) -> None:
         """The general path: every message type, every check, in the order the spec wants them."""
