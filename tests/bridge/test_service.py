@@ -68,6 +68,7 @@ def test_service_end_to_end(broker: Mosquitto, uid: str, tmp_path: Path) -> None
     node = edge_node(broker.url, uid, settings.host_id, tmp_path)
     try:
         assert service.wait_ready(10)
+        assert service.host.columnar  # the test extra has numba: plain DATA takes the compiled path
         node.start()
         assert node.wait_online(10)
         cell = f"acme/{uid}/hall/line1/cell1"
