@@ -66,6 +66,8 @@ def _py_decode(raw: Any, table: I64, out_i: I64, out_f: F64, start: int, receive
                 break
         fnum = key >> 3
         wt = key & 7
+        if fnum < 1 or fnum >= 1 << 29:
+            return BAIL  # field number 0, or a tag beyond 32 bits: upb rejects the message
         if fnum == 2:
             if wt != 2:
                 return BAIL
@@ -81,9 +83,10 @@ def _py_decode(raw: Any, table: I64, out_i: I64, out_f: F64, start: int, receive
                 shift += 7
                 if b < 0x80:
                     break
-            end = pos + ln
-            if ln < 0 or end > n_raw:
+            # Compared as a remainder: a 10-byte length can be negative or overflow pos + ln.
+            if ln < 0 or ln > n_raw - pos:
                 return BAIL
+            end = pos + ln
             if start + count >= out_f.shape[0]:
                 return BAIL
             alias = 0
@@ -180,12 +183,13 @@ def _py_decode(raw: Any, table: I64, out_i: I64, out_f: F64, start: int, receive
                         shift += 7
                         if b < 0x80:
                             break
-                    if pos + ln > end:
+                    if ln < 0 or ln > end - pos:
                         return BAIL
-                    # name (1), metadata (8), properties (9) are skipped as the general path's fast
-                    # loop skips them; strings, bytes, datasets and templates (15-18) bail; so does
-                    # anything else of a known field.
-                    if 2 <= f <= 7 or 10 <= f <= 18:
+                    # Only name (1) is skipped: upb does not check a proto2 string. Metadata (8) and
+                    # properties (9) bail, as upb parses them and may reject the whole message; so
+                    # does every value member (10-19: extension_value, last in its oneof, would
+                    # clear a scalar read before it) and anything else of a known field.
+                    if 2 <= f <= 19:
                         return BAIL
                     pos += ln
                 else:
@@ -293,7 +297,7 @@ def _py_decode(raw: Any, table: I64, out_i: I64, out_f: F64, start: int, receive
                     shift += 7
                     if b < 0x80:
                         break
-                if fnum == 1 or fnum == 3 or pos + ln > n_raw:
+                if fnum == 1 or fnum == 3 or ln < 0 or ln > n_raw - pos:
                     return BAIL
                 pos += ln  # uuid (4), body (5), unknown fields
             elif wt == 1:
