@@ -1,11 +1,14 @@
 """Bridge ingest to windows through a real Mosquitto, against a bare paho subscriber in the same run.
 
 The flood publisher (bench.publisher) sends 10-metric DDATA. The ceiling is a paho client whose
-on_message only parses the protobuf. The bridge figure is the whole ingest path of `uns run`: the
-HostApplication decodes and resolves aliases on paho's thread and queues the batch; the bridge
-thread maps handles to plant tags, builds numpy columns, feeds the window engines and on-change
-detectors, runs the mirror's rate limit, and commits. Its rate is samples taken by the pipeline per
-second, from the first DDATA received to the last sample ingested.
+on_message only parses the protobuf. The bridge figure is the whole ingest path of `uns run`: on
+paho's thread the HostApplication checks topic, session and seq and reads plain DATA with the
+compiled kernel (sparkplug/data_kernel.py) straight into columns; each turn the bridge thread takes
+the columns, maps handles to plant tags, feeds the window engines and on-change detectors, runs the
+mirror's rate limit, and commits. Its rate is samples taken by the pipeline per second, from the
+first DDATA received to the last sample ingested. Without numba (or with UNS_NO_JIT=1) the host
+reads DATA in Python and queues one batch per message: `UNS_NO_JIT=1 python -m bench --only
+bridge_ingest` measures that path.
 """
 
 from __future__ import annotations
@@ -182,6 +185,7 @@ def bridge(port: int, count: int, tmp: Path) -> tuple[Run, dict[str, float]]:
             "seq_gaps": float(stats["seq_gaps"]),
             "rejected": float(sum(stats["rejected"].values())),
             "windows_samples": float(sum(f.engine.stats.samples for f in service.pipeline.flows)),
+            "columnar": float(service.host.columnar),
         }
     finally:
         proc.join(10)
@@ -232,8 +236,10 @@ def run(count: int = 50_000, rounds: int = 3) -> list[dict[str, object]]:
     best, extra = max(ours, key=lambda r: r[0].rate)
     expected = count * METRICS_PER_MESSAGE
     lost = expected + METRICS_PER_MESSAGE - best.metrics
+    path = "compiled columnar DATA path" if extra["columnar"] else "Python DATA path (no numba / UNS_NO_JIT)"
     note = (
-        f"{best.metrics:,} samples (birth included), {max(lost, 0):,} lost, {extra['seq_gaps']:.0f} seq gaps"
+        f"{best.metrics:,} samples (birth included), {max(lost, 0):,} lost, {extra['seq_gaps']:.0f} seq gaps;"
+        f" {path}"
     )
     name = "bridge ingest to windows (10-metric DDATA)"
     return [
