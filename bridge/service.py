@@ -30,6 +30,7 @@ from bridge.uns_client import UnsClient, dumps
 from odoo_sync.client import OdooClient
 from odoo_sync.errors import OdooError
 from odoo_sync.reader import OdooReader
+from sparkplug.data_kernel import describe
 from sparkplug.host import HostApplication
 from sparkplug.host_columns import ColumnBatch
 from sparkplug.host_registry import (
@@ -148,6 +149,7 @@ class BridgeService:
 
     def start(self) -> None:
         log.info("bridge starting: %s", self.settings.redacted())
+        log.info("sparkplug DATA: %s", describe())
         self.outbox.start()  # first: a second bridge on the same data dir stops here (OutboxBusyError)
         self.uns.start()
         self._thread = threading.Thread(target=self._loop, name="uns-bridge", daemon=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -334,24 +335,43 @@ def _compile() -> Kernel | None:
     try:
         import numba
     except ImportError:
-        log.info("numba is not installed: the host reads DATA with the Python path (pip install uns[fast])")
+        log.info("numba is not installed: the host reads DATA in Python (pip install 'uns-bridge[fast]')")
         return None
-    kernel: Kernel = numba.njit(cache=True, nogil=True)(_py_decode)
-    return kernel
+    try:
+        compiled: Kernel = numba.njit(cache=True, nogil=True)(_py_decode)
+        # Compile now, with the argument types of every later call, not on the first DATA message
+        # (which would wait ~2 s on paho's thread the first time on a machine, ~0.3 s from the cache).
+        out_i = np.zeros((OUT_ROWS, 1), np.int64)
+        compiled(b"", np.zeros((3, 0), np.int64), out_i, np.zeros(1), 0, 0, np.zeros(META_LEN, np.int64))
+    except Exception:
+        log.exception("the compiled DATA reader failed to build; the host reads DATA in Python")
+        return None
+    return compiled
 
 
 _KERNEL: Kernel | None = None
 _LOADED = False
+_LOCK = threading.Lock()
 
 
 def kernel() -> Kernel | None:
-    """The compiled kernel, or None (no numba, or UNS_NO_JIT set). Compiled once per process, on first
-    use; numba keeps the machine code in __pycache__ so later processes load it."""
+    """The compiled kernel, or None (no numba, or UNS_NO_JIT set). Built once per process; numba keeps
+    the machine code in __pycache__ (or NUMBA_CACHE_DIR), so later processes load it."""
     global _KERNEL, _LOADED
-    if not _LOADED:
-        _LOADED = True
-        _KERNEL = _compile()
+    with _LOCK:
+        if not _LOADED:
+            _KERNEL = _compile()
+            _LOADED = True
     return _KERNEL
+
+
+def describe() -> str:
+    """One line for the start-up log: which DATA reader the host uses."""
+    if kernel() is None:
+        return "Python DATA reader (numba not installed, or UNS_NO_JIT set)"
+    import numba
+
+    return f"compiled DATA reader (numba {numba.__version__})"
 
 
 def alias_table(slots: dict[int, tuple[int, int]]) -> I64:
