@@ -161,7 +161,7 @@ def bridge(port: int, count: int, tmp: Path) -> tuple[Run, dict[str, float]]:
         broker=f"mqtt://127.0.0.1:{port}",
         host_id=f"h-{group}",
         data_dir=tmp / group,
-        metrics_port=None,
+        metrics_port=0,  # a free port: 9108 may be taken by another bridge
         log_level="WARNING",
     )
     service = BridgeService(settings, sink=JsonlFileSink(tmp / group / "events.jsonl", fsync=False))

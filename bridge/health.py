@@ -78,7 +78,8 @@ class HealthServer:
         self._thread.start()
 
     def stop(self) -> None:
-        self.server.shutdown()
+        if self._thread is not None:  # shutdown() waits for serve_forever, which a never-started one never ran
+            self.server.shutdown()
         self.server.server_close()
         if self._thread is not None:
             self._thread.join(5)

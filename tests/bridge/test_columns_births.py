@@ -55,7 +55,7 @@ def test_history_then_the_held_birth_then_live_values(tmp_path: Path, uid: str) 
         broker="mqtt://127.0.0.1:1",  # never started: the host's ingest is fed as paho would feed it
         host_id=f"h-{uid}",
         data_dir=tmp_path / "data",
-        metrics_port=None,
+        metrics_port=0,
     )
     service = BridgeService(settings, sink=JsonlFileSink(tmp_path / "events.jsonl", fsync=False))
     seen: list[tuple[int, float]] = []
@@ -99,5 +99,4 @@ def test_history_then_the_held_birth_then_live_values(tmp_path: Path, uid: str) 
     ]
     assert not service._held
     assert np.isfinite([v for _, v in seen]).all()
-    service.pipeline.close()
-    service.outbox.close()
+    service.stop()  # never started: stops what __init__ opened (outbox, stores, the metrics port)

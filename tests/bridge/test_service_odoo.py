@@ -36,7 +36,7 @@ def test_events_become_odoo_records_and_orders_come_back(broker: Mosquitto, uid:
             data_dir=tmp_path / "data",
             window_s=1.0,
             grace_ms=300,
-            metrics_port=None,
+            metrics_port=0,  # a free port: 9108 may be taken by another bridge
             odoo_url=bridge_user.url,
             odoo_db=bridge_user.db,
             odoo_user=bridge_user.user,
