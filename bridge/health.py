@@ -78,7 +78,7 @@ class HealthServer:
         self._thread.start()
 
     def stop(self) -> None:
-        if self._thread is not None:  # shutdown() waits for serve_forever, which a never-started one never ran
+        if self._thread is not None:  # shutdown() waits for serve_forever: only if it ever ran
             self.server.shutdown()
         self.server.server_close()
         if self._thread is not None:
