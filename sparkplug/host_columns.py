@@ -77,8 +77,11 @@ class ColumnBatch:
         return [self.value(i) for i in range(len(self))]
 
     def slice(self, a: int, b: int) -> ColumnBatch:
+        """Entries a..b-1. The message count goes with the slice that starts at 0, so that the counts
+        of a run's slices add up to the run's."""
+        messages = self.messages if a == 0 else 0
         return ColumnBatch(
-            self.handle[a:b], self.ts[a:b], self.ival[a:b], self.fval[a:b], self.flags[a:b], self.messages
+            self.handle[a:b], self.ts[a:b], self.ival[a:b], self.fval[a:b], self.flags[a:b], messages
         )
 
 
