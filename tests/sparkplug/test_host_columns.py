@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import numpy as np
 import pytest
 
 from sparkplug import host_columns
@@ -163,3 +164,25 @@ def test_without_the_kernel_the_host_hands_over_per_message_batches(broker, wire
         assert [b.values for b in got.of(UpdateBatch) if b.message_type == "DDATA"] == [[-1], [-2], [-3]]
     finally:
         h.stop()
+
+
+def test_a_reader_failure_leaves_the_message_to_the_python_path(broker, wire, columnar, uid, caplog):
+    """The compiled reader checks its bounds: an IndexError (here forced by a column block too short
+    for its float column) is logged, and the message still arrives, read in Python."""
+    h, got = columnar
+    wire.publish(f"spBv1.0/{uid}/NBIRTH/e1", sp(0, ("bdSeq", None, DataType.Int64, 0)), qos=0)
+    wire.publish(f"spBv1.0/{uid}/DBIRTH/e1/d1", sp(1, ("n", 1, DataType.Int32, 0)), qos=0)
+    got.wait_for(lambda e: isinstance(e, DeviceBirth))
+    topic = f"spBv1.0/{uid}/DDATA/e1/d1"
+    wire.publish(topic, sp(2, (None, 1, None, 5)), qos=0)  # learns the route
+    wire.publish(topic, sp(3, (None, 1, None, 6)), qos=0)  # columns
+    _until(h, got, lambda: bool(got.of(ColumnBatch)))
+    cols = h._ingest.columns
+    assert cols is not None
+    with h._lock:
+        cols.out_i = np.zeros((4, 0), np.int64)  # out_f keeps its size: only the bounds check stops it
+    wire.publish(topic, sp(4, (None, 1, None, -7)), qos=0)
+    batch = got.wait_for(lambda b: isinstance(b, UpdateBatch) and b.seq == 4)
+    assert batch.values == [-7]
+    assert cols.errors == 1
+    assert "compiled DATA reader failed" in caplog.text
