@@ -254,6 +254,16 @@ def host_outbox_collector(host: Any, outbox: Any) -> Collector:
             "uns_sparkplug_decode_errors_total", "counter", "messages rejected by the host, by reason",
             [(labels_of(reason=k), v) for k, v in sorted(s["rejected"].items())],
         )  # fmt: skip
+        yield (
+            "uns_sparkplug_data_compiled_total", "counter",
+            "DATA messages read by the compiled reader (the other DATA took the Python path)",
+            [(none, s["data_compiled"])],
+        )  # fmt: skip
+        yield (
+            "uns_sparkplug_data_reader_errors_total", "counter",
+            "compiled reader failures (a bug; each such message was read in Python)",
+            [(none, s["data_reader_errors"])],
+        )  # fmt: skip
         yield "uns_sparkplug_nodes_online", "gauge", "edge nodes online", [(none, s["nodes_online"])]
         yield (
             "uns_sparkplug_connected",

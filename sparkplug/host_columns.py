@@ -171,6 +171,7 @@ class ColumnarData:
         except IndexError:
             # A bug of the reader (it checks its bounds): the Python path takes this message.
             cols.errors += 1
+            self.stats.data_reader_errors += 1
             if cols.errors == 1 or cols.errors % 10_000 == 0:
                 log.exception(
                     "compiled DATA reader failed on %s (%d times so far); read in Python instead",
@@ -182,8 +183,9 @@ class ColumnarData:
             return False
         cols.n = start + n
         cols.messages += 1
+        stats = self.stats
+        stats.data_compiled += 1
         if n:
-            stats = self.stats
             stats.metrics_in += n
             stats.batches += 1
         _pts, _has_pts, seq, has_seq = cols.meta.tolist()

@@ -53,6 +53,8 @@ class HostStats:
     rebirths_throttled: int = 0
     commands_seen: int = 0
     state_republished: int = 0
+    data_compiled: int = 0  # DATA messages read by the compiled reader (columnar mode)
+    data_reader_errors: int = 0  # compiled reader failures (bugs); each such message read in Python
     rejected: dict[str, int] = field(default_factory=dict)
 
 

@@ -167,6 +167,9 @@ def test_service_end_to_end(broker: Mosquitto, uid: str, tmp_path: Path) -> None
         assert 'uns_erp_events_total{contract="production_reported",state="delivered"}' in body
         assert "uns_outbox_dead_letters 1" in body
         assert 'uns_sparkplug_decode_errors_total{reason="malformed"} 1' in body
+        compiled = [ln for ln in body.splitlines() if ln.startswith("uns_sparkplug_data_compiled_total ")]
+        assert compiled and float(compiled[0].split()[1]) >= 30  # the 30 counter updates, at least
+        assert "uns_sparkplug_data_reader_errors_total 0" in body
         ok = urllib.request.urlopen(f"http://127.0.0.1:{service.http.port}/healthz")
         assert ok.status == 200
 

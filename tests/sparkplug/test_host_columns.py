@@ -128,6 +128,7 @@ def test_columns_come_before_what_followed_them(broker, wire, columnar, uid):
         if not isinstance(it, DeviceDeath)
     ]
     assert values == [[10], [11], ["b"], [-12]]
+    assert _h.stats()["data_compiled"] == 2  # the string message and the route's first went the Python way
 
 
 def test_a_seq_gap_in_columns_requests_a_rebirth_after_the_values(broker, wire, columnar, uid):
@@ -185,4 +186,5 @@ def test_a_reader_failure_leaves_the_message_to_the_python_path(broker, wire, co
     batch = got.wait_for(lambda b: isinstance(b, UpdateBatch) and b.seq == 4)
     assert batch.values == [-7]
     assert cols.errors == 1
+    assert h.stats()["data_reader_errors"] == 1
     assert "compiled DATA reader failed" in caplog.text
