@@ -39,6 +39,25 @@ F64 = npt.NDArray[np.float64]
 KERNEL_TYPES = frozenset({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13})
 
 
+def _varint(raw: Any, pos: int, limit: int) -> tuple[int, int]:
+    """A base-128 varint at raw[pos:limit]: (value as its 64-bit pattern, next pos), or (0, -1) when it
+    runs past `limit` or past ten bytes. Compiled with the kernel and inlined into it."""
+    value = 0
+    shift = 0
+    while True:
+        if pos >= limit or shift > 63:
+            return 0, -1
+        b = raw[pos]
+        pos += 1
+        value |= (b & 0x7F) << shift
+        shift += 7
+        if b < 0x80:
+            return value, pos
+
+
+_varint_py = _varint
+
+
 def _py_decode(raw: Any, table: I64, out_i: I64, out_f: F64, start: int, received: int, meta: I64) -> int:
     """The kernel's logic; numba compiles this very function (nopython). Returns metrics written or BAIL."""
     n_raw = len(raw)
@@ -54,17 +73,9 @@ def _py_decode(raw: Any, table: I64, out_i: I64, out_f: F64, start: int, receive
     bits32 = np.zeros(1, np.int32)
     while pos < n_raw:
         # -- a tag (varint: field number << 3 | wire type)
-        key = 0
-        shift = 0
-        while True:
-            if pos >= n_raw or shift > 63:
-                return BAIL
-            b = raw[pos]
-            pos += 1
-            key |= (b & 0x7F) << shift
-            shift += 7
-            if b < 0x80:
-                break
+        key, pos = _varint(raw, pos, n_raw)
+        if pos < 0:
+            return BAIL
         fnum = key >> 3
         wt = key & 7
         if fnum < 1 or fnum >= 1 << 29:
@@ -73,17 +84,9 @@ def _py_decode(raw: Any, table: I64, out_i: I64, out_f: F64, start: int, receive
             if wt != 2:
                 return BAIL
             # -- a Metric submessage: its length, then its fields up to `end`
-            ln = 0
-            shift = 0
-            while True:
-                if pos >= n_raw or shift > 63:
-                    return BAIL
-                b = raw[pos]
-                pos += 1
-                ln |= (b & 0x7F) << shift
-                shift += 7
-                if b < 0x80:
-                    break
+            ln, pos = _varint(raw, pos, n_raw)
+            if pos < 0:
+                return BAIL
             # Compared as a remainder: a 10-byte length can be negative or overflow pos + ln.
             if ln < 0 or ln > n_raw - pos:
                 return BAIL
@@ -98,17 +101,9 @@ def _py_decode(raw: Any, table: I64, out_i: I64, out_f: F64, start: int, receive
             vbits = 0
             seen = 0
             while pos < end:
-                key = 0
-                shift = 0
-                while True:
-                    if pos >= end or shift > 63:
-                        return BAIL
-                    b = raw[pos]
-                    pos += 1
-                    key |= (b & 0x7F) << shift
-                    shift += 7
-                    if b < 0x80:
-                        break
+                key, pos = _varint(raw, pos, end)
+                if pos < 0:
+                    return BAIL
                 f = key >> 3
                 w = key & 7
                 if f < 1 or f > 63:
@@ -118,17 +113,9 @@ def _py_decode(raw: Any, table: I64, out_i: I64, out_f: F64, start: int, receive
                     return BAIL  # a field twice: protobuf's "last wins" is the general path's call
                 seen |= bit
                 if w == 0:
-                    v = 0
-                    shift = 0
-                    while True:
-                        if pos >= end or shift > 63:
-                            return BAIL
-                        b = raw[pos]
-                        pos += 1
-                        v |= (b & 0x7F) << shift
-                        shift += 7
-                        if b < 0x80:
-                            break
+                    v, pos = _varint(raw, pos, end)
+                    if pos < 0:
+                        return BAIL
                     if f == 2:
                         alias = v
                         has_alias = 1
@@ -173,17 +160,9 @@ def _py_decode(raw: Any, table: I64, out_i: I64, out_f: F64, start: int, receive
                         return BAIL
                     pos += 4
                 elif w == 2:
-                    ln = 0
-                    shift = 0
-                    while True:
-                        if pos >= end or shift > 63:
-                            return BAIL
-                        b = raw[pos]
-                        pos += 1
-                        ln |= (b & 0x7F) << shift
-                        shift += 7
-                        if b < 0x80:
-                            break
+                    ln, pos = _varint(raw, pos, end)
+                    if pos < 0:
+                        return BAIL
                     if ln < 0 or ln > end - pos:
                         return BAIL
                     # Only name (1) is skipped: upb does not check a proto2 string. Metadata (8) and
@@ -267,17 +246,9 @@ def _py_decode(raw: Any, table: I64, out_i: I64, out_f: F64, start: int, receive
                 return BAIL
             seen_top |= top_bit
             if wt == 0:
-                v = 0
-                shift = 0
-                while True:
-                    if pos >= n_raw or shift > 63:
-                        return BAIL
-                    b = raw[pos]
-                    pos += 1
-                    v |= (b & 0x7F) << shift
-                    shift += 7
-                    if b < 0x80:
-                        break
+                v, pos = _varint(raw, pos, n_raw)
+                if pos < 0:
+                    return BAIL
                 if fnum == 1:
                     pts = v
                     has_pts = 1
@@ -287,17 +258,9 @@ def _py_decode(raw: Any, table: I64, out_i: I64, out_f: F64, start: int, receive
                 elif fnum == 4 or fnum == 5:
                     return BAIL
             elif wt == 2:
-                ln = 0
-                shift = 0
-                while True:
-                    if pos >= n_raw or shift > 63:
-                        return BAIL
-                    b = raw[pos]
-                    pos += 1
-                    ln |= (b & 0x7F) << shift
-                    shift += 7
-                    if b < 0x80:
-                        break
+                ln, pos = _varint(raw, pos, n_raw)
+                if pos < 0:
+                    return BAIL
                 if fnum == 1 or fnum == 3 or ln < 0 or ln > n_raw - pos:
                     return BAIL
                 pos += ln  # uuid (4), body (5), unknown fields
@@ -340,7 +303,10 @@ def _compile() -> Kernel | None:
     try:
         # boundscheck: a reader bug must raise IndexError (the host then takes the Python path), never
         # read or write outside an array; it costs ~6 % of a call.
-        compiled: Kernel = numba.njit(cache=True, nogil=True, boundscheck=True)(_py_decode)
+        jit = numba.njit(cache=True, nogil=True, boundscheck=True)
+        # The kernel calls _varint by its module name: numba compiles the callee it finds there.
+        globals()["_varint"] = jit(_varint_py)
+        compiled: Kernel = jit(_py_decode)
         # Compile now, with the argument types of every later call, not on the first DATA message
         # (which would wait ~2 s on paho's thread the first time on a machine, ~0.3 s from the cache).
         out_i = np.zeros((OUT_ROWS, 1), np.int64)
