@@ -65,10 +65,6 @@ class ColumnBatch:
         out: np.ndarray[tuple[int], np.dtype[np.bool_]] = (self.flags & FLAG_HISTORICAL) != 0
         return out
 
-    @property
-    def datatype(self) -> I64:
-        return self.flags >> DT_SHIFT
-
     def value(self, i: int) -> Any:
         """The Python value of entry i, as the general path gives it (bool, int or float)."""
         return py_value(int(self.flags[i]) >> DT_SHIFT, int(self.ival[i]), float(self.fval[i]))
